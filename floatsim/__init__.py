@@ -1,0 +1,19 @@
+"""floatsim: bit-exact emulation of low-precision number formats.
+
+>>> import numpy as np, floatsim as fs
+>>> fs.cast(np.array([1.0625, 500.0], np.float32), "float8_e4m3fn", overflow="saturate")
+array([  1., 448.], dtype=float32)
+"""
+
+from . import formats
+from .core import cast, decode, encode, random_bits
+from .format import FloatFormat, IntFormat, Specials
+from .formats import get_format, list_formats, p3109
+from .rounding import Overflow, Rounding
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FloatFormat", "IntFormat", "Overflow", "Rounding", "Specials",
+    "cast", "decode", "encode", "formats", "get_format", "list_formats", "p3109", "random_bits",
+]
