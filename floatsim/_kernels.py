@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import prange
+from numba.extending import overload
 from numba.cpython.unsafe.numbers import leading_zeros
 
 from ._jit import helper, parallel_kernel
@@ -64,6 +65,23 @@ def fill_random_bits(out, key, offset):
         out[i] = counter_bits(key, i + offset)
 
 
+# --------------------------------------------------------------------------- branch-free helpers
+# The kernels are written without data-dependent branches: a mispredicted branch on
+# the sign of normally distributed data costs more than the whole computation, and
+# branch-free loops vectorise. ``pick`` is a select written with masks; every shift
+# amount is clamped to [0, 63] so no lane ever computes an undefined shift.
+@helper
+def pick(cond, a, b):
+    """``a if cond else b`` for int64 values, without a branch."""
+    m = -np.int64(cond)
+    return np.int64(b) ^ ((np.int64(a) ^ np.int64(b)) & m)
+
+
+@helper
+def clamp_shift(n):
+    return min(max(n, np.int64(0)), np.int64(63))
+
+
 # --------------------------------------------------------------------------- source side
 @helper
 def split_source(bits, src_m, src_bias):
@@ -79,54 +97,54 @@ def split_source(bits, src_m, src_bias):
     mag = b & (((all_ones + 1) << src_m) - 1)
     ef = mag >> src_m
     mf = mag & ((np.int64(1) << src_m) - 1)
-    cls = FINITE
-    if ef == all_ones:
-        cls = INF if mf == 0 else NAN
-    elif mag == 0:
-        cls = ZERO
+    special = ef == all_ones
+    cls = (
+        np.int64(special & (mf == 0)) * INF
+        + np.int64(special & (mf != 0)) * NAN
+        + np.int64(mag == 0) * ZERO
+    )
     sig = mf | (np.int64(ef != 0) << src_m)
     sig = sig | np.int64(sig == 0)  # keep leading_zeros defined for zero (the result is unused)
     lz = np.int64(leading_zeros(sig)) - (63 - src_m)  # move the leading one to bit src_m
-    return neg, cls, sig << lz, max(ef, 1) - src_bias - lz
+    return neg, cls, sig << lz, max(ef, np.int64(1)) - src_bias - lz
 
 
 # --------------------------------------------------------------------------- rounding
 @helper
 def grid_position(sig, e, src_m, mant_bits, emin, has_zero, subnormals):
-    """Where ``sig * 2**(e - src_m)`` falls on the target's unbounded grid.
+    """Where ``sig * 2**(e - src_m)`` falls on the target's grid, unbounded above.
 
     Returns ``(lo, step, rem, s)``: ``lo`` is the magnitude code of the truncated
     neighbour, ``step`` the code increment to the next neighbour (1, or 2**M from
-    0 to the smallest normal in a format without subnormals), ``rem`` the bits
-    below the target quantum and ``s`` their count (the true shift, unclamped).
+    0 to the smallest normal in a format without subnormals), ``rem`` the ``s``
+    bits below the target quantum (``s`` is the true shift, unclamped; ``s <= 0``
+    means exact).
+
+    Three regimes::
+
+        e >= emin              quantum 2**(e - M)       code = (e - emin) * 2**M + q  (- 2**M without zero)
+        e <  emin, subnormals  quantum 2**(emin - M)    code = q
+        e <  emin, flush       grid {0, 2**emin}        code = 0 or 2**M
+        e <  emin, no zero     pinned to the smallest value, code 0
     """
-    step = np.int64(1)
-    if e >= emin:
-        s = src_m - mant_bits  # quantum 2**(e - M)
-        base = ((e - emin) << mant_bits) - ((1 - has_zero) << mant_bits)
-    elif has_zero == 0:
-        # no zero (E8M0): everything below 2**emin is pinned to the smallest value
-        return np.int64(0), step, np.int64(0), np.int64(0)
-    elif subnormals == 1 or mant_bits == 0:
-        s = src_m - mant_bits + (emin - e)  # quantum 2**(emin - M)
-        base = np.int64(0)
-    else:
-        s = src_m + (emin - e)  # grid {0, 2**emin}
-        base = np.int64(0)
-        step = np.int64(1) << mant_bits
-    if s <= 0:
-        return base + (sig << -s), step, np.int64(0), s
-    sc = min(s, 60)  # sig < 2**53, so a shift of 60 already moves everything out
-    q = sig >> sc
-    rem = sig & ((np.int64(1) << sc) - 1)
-    return base + q * step, step, rem, s
+    normal = e >= emin
+    flush = (~normal) & (subnormals == 0) & (mant_bits != 0)
+    pinned = (~normal) & (has_zero == 0)
+    s = pick(normal, src_m - mant_bits, pick(flush, src_m + (emin - e), src_m - mant_bits + (emin - e)))
+    base = pick(normal, ((e - emin) << mant_bits) - ((1 - has_zero) << mant_bits), 0)
+    step = pick(flush, np.int64(1) << mant_bits, 1)
+    right = min(max(s, np.int64(0)), np.int64(60))  # sig < 2**53: a shift of 60 already moves everything out
+    q = pick(s <= 0, sig << clamp_shift(-s), sig >> right)
+    rem = sig & ((np.int64(1) << right) - 1)
+    lo = pick(pinned, 0, base + q * step)
+    return lo, step, pick(pinned, 0, rem), s
 
 
 @helper
 def away_deterministic(mode, rem, s, lo, neg):
     """Whether a deterministic mode rounds to the next grid value (see docs/semantics.md)."""
-    sc = min(max(s, 1), 60)
-    half = np.int64(1) << (sc - 1)
+    half = np.int64(1) << (min(max(s, np.int64(1)), np.int64(60)) - 1)
+    pos = ~neg
     inexact = rem != 0
     odd = (lo & 1) != 0
     gt = rem > half
@@ -134,7 +152,7 @@ def away_deterministic(mode, rem, s, lo, neg):
     up = (
         ((mode == NEAREST_EVEN) & (gt | (eq & odd)))
         | ((mode == NEAREST_AWAY) & (gt | eq))
-        | ((mode == TOWARD_POSITIVE) & (not neg))
+        | ((mode == TOWARD_POSITIVE) & pos)
         | ((mode == TOWARD_NEGATIVE) & neg)
         | ((mode == ODD) & ~odd)
     )
@@ -142,53 +160,40 @@ def away_deterministic(mode, rem, s, lo, neg):
 
 
 @helper
-def _floor_scaled(rem, s, n):
-    """floor(rem * 2**n / 2**s) as uint64 (rem < 2**53, rem < 2**s, n <= 64)."""
+def floor_scaled(rem, s, n):
+    """floor(rem * 2**n / 2**s) as uint64, for 0 <= rem < 2**min(s, 53) and n <= 64."""
     r = np.uint64(rem)
-    if s >= n:
-        return r >> np.uint64(min(s - n, 63))
-    return r << np.uint64(n - s)
+    down = r >> np.uint64(clamp_shift(s - n))
+    up = r << np.uint64(clamp_shift(n - s))
+    return down if s >= n else up
 
 
 @helper
 def away_stochastic(mode, rem, s, n, r):
     """P3109 stochastic rounding: away iff k + R >= 2**N, with k per variant (§4.7.4)."""
-    if rem == 0:
-        return False
-    if mode == STOCHASTIC_B:
-        k = (_floor_scaled(rem, s, n + 1) + _U1) >> _U1
-    elif mode == STOCHASTIC_C:
-        k = _floor_scaled(rem, s, n)
-        if s > n:
-            d = min(s - n, 60)
-            f = rem & ((np.int64(1) << d) - 1)
-            h = np.int64(1) << (d - 1)
-            k += np.uint64((f > h) | ((f == h) & ((k & _U1) != _U0)))
-    else:  # STOCHASTIC, STOCHASTIC_A
-        k = _floor_scaled(rem, s, n)
+    k_a = floor_scaled(rem, s, n)  # A and the exact mode: floor(nu * 2**N)
+    k_b = (floor_scaled(rem, s, n + 1) + _U1) >> _U1  # B: floor(nu * 2**N + 1/2)
+    d = clamp_shift(s - n)  # C: round nu * 2**N half to even
+    frac = rem & ((np.int64(1) << min(d, np.int64(60))) - 1)
+    half = np.int64(1) << (min(max(d, np.int64(1)), np.int64(60)) - 1)
+    c_up = (s > n) & ((frac > half) | ((frac == half) & ((k_a & _U1) != _U0)))
+    k_c = k_a + np.uint64(c_up)
+    k = k_b if mode == STOCHASTIC_B else (k_c if mode == STOCHASTIC_C else k_a)
     mask = _ALL_ONES >> np.uint64(64 - n)
-    return (k != _U0) & (r >= (mask - k) + _U1)
+    return (rem != 0) & (k != _U0) & (r >= (mask - k) + _U1)
 
 
 # --------------------------------------------------------------------------- finishing a code
 @helper
 def finish_code(cls, neg, mag, fp, pp):
     """Full code from the class, sign and rounded magnitude code; -1 marks an error."""
-    if cls == NAN:
-        return pp.nan_neg if neg else pp.nan_pos
-    if cls == INF:
-        return pp.inf_neg if neg else pp.inf_pos
-    if cls == ZERO:
-        return pp.zero_neg if neg else pp.zero_pos
-    if mag > fp.max_mag:
-        return pp.ovf_neg if neg else pp.ovf_pos
-    if neg:
-        if mag == 0:
-            return pp.zero_neg
-        if fp.sign_bit == 0:
-            return pp.neg_code
-        return fp.sign_bit | mag
-    return mag
+    code = mag | pick(neg, fp.sign_bit, 0)
+    code = pick(neg & (fp.sign_bit == 0), pp.neg_code, code)
+    code = pick(neg & (mag == 0), pp.zero_neg, code)
+    code = pick(mag > fp.max_mag, pick(neg, pp.ovf_neg, pp.ovf_pos), code)
+    code = pick(cls == ZERO, pick(neg, pp.zero_neg, pp.zero_pos), code)
+    code = pick(cls == INF, pick(neg, pp.inf_neg, pp.inf_pos), code)
+    return pick(cls == NAN, pick(neg, pp.nan_neg, pp.nan_pos), code)
 
 
 @helper
@@ -213,23 +218,18 @@ def code_to_float_bits(code, fp, out_m, out_bias, out_ebits):
     code = np.int64(code)
     sign = (code & fp.sign_bit) != 0
     mag = code & ~fp.sign_bit
-    out_sign = np.int64(1) << (out_m + out_ebits)
-    exp_all = ((np.int64(1) << out_ebits) - 1) << out_m
-    if fp.negzero_is_nan and sign and mag == 0:
-        return exp_all | (np.int64(1) << (out_m - 1))  # the single NaN, positive
-    if mag > fp.max_mag:
-        special = exp_all if mag == fp.inf_mag else exp_all | (np.int64(1) << (out_m - 1))
-        return special | (out_sign if sign else 0)
     m = fp.mant_bits
     ef = mag >> m
     mf = mag & ((np.int64(1) << m) - 1)
-    if fp.has_zero == 1 and ef == 0:
-        sig = mf * fp.subnormals
-        e = fp.emin - m
-    else:
-        sig = mf | (np.int64(1) << m)
-        e = ef - fp.bias - m
-    return scaled_to_float_bits(sign, sig, e, out_m, out_bias, out_ebits)
+    sub = (fp.has_zero == 1) & (ef == 0)
+    sig = pick(sub, mf * fp.subnormals, mf | (np.int64(1) << m))
+    e = pick(sub, fp.emin - m, ef - fp.bias - m)
+    bits = scaled_to_float_bits(sign, sig, e, out_m, out_bias, out_ebits)
+    exp_all = ((np.int64(1) << out_ebits) - 1) << out_m
+    quiet_nan = exp_all | (np.int64(1) << (out_m - 1))
+    signed_special = pick(mag == fp.inf_mag, exp_all, quiet_nan) | pick(sign, np.int64(1) << (out_m + out_ebits), 0)
+    bits = pick(mag > fp.max_mag, signed_special, bits)
+    return pick((fp.negzero_is_nan == 1) & sign & (mag == 0), quiet_nan, bits)
 
 
 @helper
@@ -238,12 +238,10 @@ def scaled_to_float_bits(sign, sig, e, out_m, out_bias, out_ebits):
     safe = sig | np.int64(sig == 0)
     top = 63 - np.int64(leading_zeros(safe))  # position of the leading one of sig
     vexp = e + top  # exponent of the value
-    if vexp >= 1 - out_bias:
-        body = ((vexp + out_bias) << out_m) | ((safe << (out_m - top)) & ((np.int64(1) << out_m) - 1))
-    else:
-        body = safe << (e - (1 - out_bias - out_m))  # subnormal in the output format
-    body = body * np.int64(sig != 0)
-    return body | ((np.int64(1) << (out_m + out_ebits)) if sign else np.int64(0))
+    normal = ((vexp + out_bias) << out_m) | ((safe << clamp_shift(out_m - top)) & ((np.int64(1) << out_m) - 1))
+    subnormal = safe << clamp_shift(e - (1 - out_bias - out_m))
+    body = pick(vexp >= 1 - out_bias, normal, subnormal) * np.int64(sig != 0)
+    return body | pick(sign, np.int64(1) << (out_m + out_ebits), 0)
 
 
 # --------------------------------------------------------------------------- integer formats
@@ -292,75 +290,91 @@ def int_code_to_float_bits(code, ip, out_m, out_bias, out_ebits):
     return scaled_to_float_bits(v < 0, abs(v), np.int64(0), out_m, out_bias, out_ebits)
 
 
-# --------------------------------------------------------------------------- kernels
-@parallel_kernel
-def encode_kernel(src, out, src_m, src_bias, fp, pp, rbits, key, offset, stochastic, emit_value, out_m, out_bias,
-                  out_ebits, user_bits):
-    """Round every element of ``src`` (IEEE bit patterns) into the format.
+# --------------------------------------------------------------------------- dispatch on the format kind
+def project_any(bits, src_m, src_bias, fp, pp, r, stochastic):
+    """Code of one source element: float formats (FloatParams) or integer formats (IntParams)."""
 
-    ``emit_value=False`` writes codes; ``True`` writes the bit pattern of the
-    rounded value in the output float format (cast). Random bits come from
-    ``rbits`` when ``user_bits``, else from the counter hash keyed by
-    ``key`` at index ``i + offset``. Returns the number of elements that had no
-    valid result (NaN into a format without NaN); their output is 0.
-    """
+
+def value_bits_any(code, fp, out_m, out_bias, out_ebits):
+    """Output-float bit pattern of one code, for either kind of format."""
+
+
+def _is_int_params(fp):
+    return getattr(getattr(fp, "instance_class", None), "__name__", "") == "IntParams"
+
+
+@overload(project_any)
+def _project_any(bits, src_m, src_bias, fp, pp, r, stochastic):
+    if _is_int_params(fp):
+        return lambda bits, src_m, src_bias, fp, pp, r, stochastic: project_int(
+            bits, src_m, src_bias, fp, pp, r, stochastic)
+    return lambda bits, src_m, src_bias, fp, pp, r, stochastic: project(bits, src_m, src_bias, fp, pp, r, stochastic)
+
+
+@overload(value_bits_any)
+def _value_bits_any(code, fp, out_m, out_bias, out_ebits):
+    if _is_int_params(fp):
+        return lambda code, fp, out_m, out_bias, out_ebits: int_code_to_float_bits(code, fp, out_m, out_bias, out_ebits)
+    return lambda code, fp, out_m, out_bias, out_ebits: code_to_float_bits(code, fp, out_m, out_bias, out_ebits)
+
+
+@helper
+def store(out, i, code, fp, emit_value, out_m, out_bias, out_ebits):
+    """Write a code (or, for cast, its value's bit pattern); return 1 if the code marks an error."""
+    bad = code < 0
+    code = max(code, np.int64(0))
+    if emit_value:
+        out[i] = value_bits_any(code, fp, out_m, out_bias, out_ebits) * np.int64(~bad)
+    else:
+        out[i] = code
+    return np.int64(bad)
+
+
+# --------------------------------------------------------------------------- kernels
+# Three loops that differ only in where the random bits come from, so the
+# deterministic loop carries no random-number code. ``emit_value=False`` writes
+# codes; ``True`` writes the bit pattern of the rounded value in the output float
+# format (cast). Each returns the number of elements without a valid result (NaN
+# into a format without NaN); their output is 0.
+@parallel_kernel
+def round_kernel(src, out, src_m, src_bias, fp, pp, emit_value, out_m, out_bias, out_ebits):
+    """Deterministic rounding of IEEE bit patterns ``src`` into the format."""
     errors = 0
-    shift = np.uint64(64 - pp.sr_bits) if stochastic else np.uint64(0)
     for i in prange(src.size):
-        r = _U0
-        if stochastic:
-            r = rbits[i] if user_bits else counter_bits(key, i + offset) >> shift
-        code = project(src[i], src_m, src_bias, fp, pp, r, stochastic)
-        bad = code < 0
-        errors += bad
-        code = max(code, 0)
-        if emit_value:
-            out[i] = 0 if bad else code_to_float_bits(code, fp, out_m, out_bias, out_ebits)
-        else:
-            out[i] = code
+        code = project_any(src[i], src_m, src_bias, fp, pp, _U0, False)
+        errors += store(out, i, code, fp, emit_value, out_m, out_bias, out_ebits)
     return errors
 
 
 @parallel_kernel
-def decode_kernel(codes, out, fp, out_m, out_bias, out_ebits):
+def round_sr_kernel(src, out, src_m, src_bias, fp, pp, emit_value, out_m, out_bias, out_ebits, key, offset):
+    """Stochastic rounding with the counter-based bits of (key, i + offset), top ``pp.sr_bits`` bits."""
+    errors = 0
+    shift = np.uint64(64 - pp.sr_bits)
+    for i in prange(src.size):
+        r = counter_bits(key, i + offset) >> shift
+        code = project_any(src[i], src_m, src_bias, fp, pp, r, True)
+        errors += store(out, i, code, fp, emit_value, out_m, out_bias, out_ebits)
+    return errors
+
+
+@parallel_kernel
+def round_sr_bits_kernel(src, out, src_m, src_bias, fp, pp, emit_value, out_m, out_bias, out_ebits, rbits):
+    """Stochastic rounding with the caller's random integers ``rbits`` (uint64, one per element)."""
+    errors = 0
+    for i in prange(src.size):
+        code = project_any(src[i], src_m, src_bias, fp, pp, rbits[i], True)
+        errors += store(out, i, code, fp, emit_value, out_m, out_bias, out_ebits)
+    return errors
+
+
+@parallel_kernel
+def decode_kernel(codes, out, fp, num_codes, out_m, out_bias, out_ebits):
     """Write the output-float bit pattern of every code; return how many codes were out of range."""
     bad = 0
     for i in prange(codes.size):
         c = np.int64(codes[i])
-        invalid = (c < 0) | (c >= fp.num_codes)
+        invalid = (c < 0) | (c >= num_codes)
         bad += invalid
-        out[i] = 0 if invalid else code_to_float_bits(c, fp, out_m, out_bias, out_ebits)
-    return bad
-
-
-@parallel_kernel
-def encode_int_kernel(src, out, src_m, src_bias, ip, pp, rbits, key, offset, stochastic, emit_value, out_m, out_bias,
-                      out_ebits, user_bits):
-    """encode_kernel for integer formats (``ip`` is an IntParams)."""
-    errors = 0
-    shift = np.uint64(64 - pp.sr_bits) if stochastic else np.uint64(0)
-    for i in prange(src.size):
-        r = _U0
-        if stochastic:
-            r = rbits[i] if user_bits else counter_bits(key, i + offset) >> shift
-        code = project_int(src[i], src_m, src_bias, ip, pp, r, stochastic)
-        bad = code < 0
-        errors += bad
-        code = max(code, 0)
-        if emit_value:
-            out[i] = 0 if bad else int_code_to_float_bits(code, ip, out_m, out_bias, out_ebits)
-        else:
-            out[i] = code
-    return errors
-
-
-@parallel_kernel
-def decode_int_kernel(codes, out, ip, out_m, out_bias, out_ebits):
-    bad = 0
-    n = np.int64(1) << ip.bits
-    for i in prange(codes.size):
-        c = np.int64(codes[i])
-        invalid = (c < 0) | (c >= n)
-        bad += invalid
-        out[i] = 0 if invalid else int_code_to_float_bits(c, ip, out_m, out_bias, out_ebits)
+        out[i] = value_bits_any(min(max(c, np.int64(0)), num_codes - 1), fp, out_m, out_bias, out_ebits)
     return bad

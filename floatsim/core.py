@@ -30,7 +30,6 @@ _IEEE = {
     np.dtype(np.float64): (52, 1023, 11, np.dtype(np.int64)),
 }
 
-_NO_BITS = np.zeros(1, dtype=np.uint64)
 _SEED_SALT = 0x5EEDF10A7516  # xor-ed into seeds before mixing
 
 # below this many elements a call runs on one thread (thread start-up costs more than it saves)
@@ -259,7 +258,7 @@ def _random_source(rnd, sr_bits, seed, random_bits_arr, size, shape, index_offse
     if not rnd.is_stochastic:
         if seed is not None or random_bits_arr is not None:
             raise ValueError(f"seed / random_bits apply to stochastic rounding only, not rounding={rnd.name.lower()!r}")
-        return _NO_BITS, np.uint64(0), 0
+        return None, np.uint64(0), 0
     if random_bits_arr is not None:
         if seed is not None:
             raise ValueError("give either seed or random_bits, not both")
@@ -272,10 +271,12 @@ def _random_source(rnd, sr_bits, seed, random_bits_arr, size, shape, index_offse
             raise TypeError("rounding='stochastic' takes random_bits as uint64 (64 random bits per element)")
         if sr_bits < 64 and rb.size and int(rb.max()) >= (1 << sr_bits):
             raise ValueError(f"random_bits must be < 2**sr_bits = {1 << sr_bits}; found {int(rb.max())}")
+        if index_offset:
+            raise ValueError("index_offset applies to seeded random bits, not to random_bits")
         return np.ascontiguousarray(rb, dtype=np.uint64).reshape(-1), np.uint64(0), offset
     if seed is None:
         seed = secrets.randbits(63)
-    return _NO_BITS, _key(seed), offset
+    return None, _key(seed), offset
 
 
 # --------------------------------------------------------------------------- verbs
@@ -298,10 +299,14 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
     out_m, out_bias, out_ebits, out_view = _IEEE[out_dtype] if emit_value else (0, 0, 0, out_dtype)
     src = _flat_view(arr, src_view)
     dst = res.reshape(-1).view(out_view) if res.flags.c_contiguous else np.empty(arr.size, out_view)
-    params = _projection(fmt, rnd, ov, nbits)
-    kern = K.encode_int_kernel if isinstance(fmt, IntFormat) else K.encode_kernel
-    errors = kern(src, dst, src_m, src_bias, fmt.kernel_params(), params, rbits, key, np.int64(offset),
-                  rnd.is_stochastic, emit_value, out_m, out_bias, out_ebits, random_bits is not None)
+    args = (src, dst, src_m, src_bias, fmt.kernel_params(), _projection(fmt, rnd, ov, nbits), emit_value,
+            out_m, out_bias, out_ebits)
+    if not rnd.is_stochastic:
+        errors = K.round_kernel(*args)
+    elif rbits is None:
+        errors = K.round_sr_kernel(*args, key, np.int64(offset))
+    else:
+        errors = K.round_sr_bits_kernel(*args, rbits)
     if errors:
         raise ValueError(
             f"x contains {errors} NaN value(s), but {fmt} has no NaN; "
@@ -423,10 +428,7 @@ def decode(codes, fmt, *, dtype=None, out=None):
     if src.dtype == np.uint64:
         src = src.view(np.int64)  # huge codes become negative and are reported as out of range
     dst = res.reshape(-1).view(out_view) if res.flags.c_contiguous else np.empty(arr.size, out_view)
-    if isinstance(fmt, IntFormat):
-        bad = K.decode_int_kernel(src, dst, fmt.kernel_params(), out_m, out_bias, out_ebits)
-    else:
-        bad = K.decode_kernel(src, dst, fmt.kernel_params(), out_m, out_bias, out_ebits)
+    bad = K.decode_kernel(src, dst, fmt.kernel_params(), fmt.num_codes, out_m, out_bias, out_ebits)
     if bad:
         flat = arr.reshape(-1)
         first = int(np.flatnonzero((flat < 0) | (flat >= fmt.num_codes))[0])

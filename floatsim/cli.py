@@ -1,0 +1,364 @@
+"""The ``floatsim`` command: inspect formats from the shell.
+
+A thin layer: it parses arguments, asks :func:`floatsim.get_format` and
+:func:`floatsim.decode` for formats and values, and prints. Numbers are never
+recomputed here; the only bit handling is splitting a code into its sign,
+exponent and mantissa fields for display.
+
+Examples (shell)::
+
+    floatsim list
+    floatsim table float4_e2m1fn
+    floatsim table float8_e4m3fn --format csv > e4m3fn.csv
+    floatsim table float32 --limit 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from decimal import Context, Decimal
+
+import numpy as np
+
+from . import __version__
+from .core import decode
+from .format import FloatFormat, IntFormat, Specials
+from .formats import CATALOGUE, get_format
+
+__all__ = ["main"]
+
+#: Formats wider than this many bits are only printed with ``--limit``.
+MAX_FULL_TABLE_BITS = 16
+
+_PROG = "floatsim"
+
+# a float64 has at most 767 significant decimal digits; normalize() must not round them away
+_EXACT = Context(prec=1100)
+
+
+# -- number formatting ---------------------------------------------------------------------
+
+
+def exact_decimal(x: float) -> str:
+    """The exact decimal value of a float64, as short as the value allows.
+
+    Fixed notation for moderate magnitudes, scientific notation with every
+    digit otherwise; never rounded (every binary float has a finite decimal
+    expansion).
+
+    >>> exact_decimal(448.0), exact_decimal(-0.001953125), exact_decimal(2.0**-24)
+    ('448', '-0.001953125', '5.9604644775390625e-8')
+    >>> exact_decimal(float("-inf")), exact_decimal(-0.0)
+    ('-inf', '-0')
+    """
+    if math.isnan(x):
+        return "-nan" if math.copysign(1.0, x) < 0 else "nan"
+    if math.isinf(x):
+        return "-inf" if x < 0 else "inf"
+    d = Decimal(x)  # exact: Decimal(float) keeps every binary digit
+    if d.is_zero():
+        return "-0" if d.is_signed() else "0"
+    d = d.normalize(_EXACT)  # strip trailing zeros; the wide context keeps every digit
+    if -5 <= d.adjusted() < 21:
+        return f"{d:f}"
+    return f"{d:e}"
+
+
+def hex_float(x: float) -> str:
+    """``float.hex`` without trailing zeros: ``0x1.cp+8`` for 448, ``0x1p-9`` for 2**-9.
+
+    >>> hex_float(448.0), hex_float(2.0**-9), hex_float(-0.0)
+    ('0x1.cp+8', '0x1p-9', '-0x0p+0')
+    """
+    if math.isnan(x):
+        return "-nan" if math.copysign(1.0, x) < 0 else "nan"
+    if math.isinf(x):
+        return "-inf" if x < 0 else "inf"
+    mant, _, exp = x.hex().partition("p")
+    mant = mant.rstrip("0").rstrip(".")
+    return f"{mant}p{exp}"
+
+
+def _power_of_two(x: float) -> str:
+    """``2^-9`` for a positive power of two (the smallest values of every format)."""
+    mant, exp = math.frexp(x)
+    if mant != 0.5:
+        return exact_decimal(x)
+    return f"2^{exp - 1}"
+
+
+def _short(x: float) -> str:
+    """Integers as integers, other values as the shortest repr that round-trips."""
+    if math.isfinite(x) and x == int(x) and abs(x) < 2.0**53:
+        return str(int(x))
+    return repr(x)
+
+
+# -- the catalogue -------------------------------------------------------------------------
+
+
+def _layout(fmt: FloatFormat | IntFormat) -> str:
+    if isinstance(fmt, IntFormat):
+        return "two's complement" if fmt.signed else "unsigned"
+    layout = f"E{fmt.exponent_bits}M{fmt.mantissa_bits}"
+    return layout if fmt.signed else f"{layout} (unsigned)"
+
+
+_LIST_COLUMNS = ("name", "bits", "layout", "bias", "specials", "max", "smallest normal", "smallest subnormal")
+
+
+def _specials(fmt: FloatFormat) -> str:
+    return Specials(fmt.specials).value  # the field is normalised to a Specials member at construction
+
+
+def _list_rows() -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for name, fmt in CATALOGUE.items():
+        if isinstance(fmt, IntFormat):
+            rows.append((name, str(fmt.bits), _layout(fmt), "-", "-", str(fmt.max), "-", "-"))
+            continue
+        subnormal = _power_of_two(fmt.smallest_subnormal) if fmt.subnormals and fmt.mantissa_bits else "-"
+        rows.append(
+            (
+                name,
+                str(fmt.bits),
+                _layout(fmt),
+                str(fmt.bias),
+                _specials(fmt),
+                _short(fmt.max),
+                _power_of_two(fmt.smallest_normal),
+                subnormal,
+            )
+        )
+    return rows
+
+
+def _print_list(style: str, out) -> None:
+    rows = _list_rows()
+    if style == "csv":
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(_LIST_COLUMNS)
+        w.writerows(rows)
+    elif style == "markdown":
+        out.write("| " + " | ".join(_LIST_COLUMNS) + " |\n")
+        out.write("|" + "|".join("---" for _ in _LIST_COLUMNS) + "|\n")
+        for r in rows:
+            out.write("| " + " | ".join(f"`{r[0]}`" if i == 0 else c for i, c in enumerate(r)) + " |\n")
+    else:
+        _write_columns([_LIST_COLUMNS, *rows], out)
+        out.write(
+            "\nAliases (fp8_e4m3, bf16, mxfp4, ...) and IEEE P3109 names such as 'binary8p4se' are accepted too.\n"
+        )
+
+
+def _write_columns(rows: Sequence[Sequence[str]], out, chunk: int = 8192) -> None:
+    """Left-aligned columns separated by two spaces, written in chunks of lines."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for start in range(0, len(rows), chunk):
+        lines = (
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows[start : start + chunk]
+        )
+        out.write("\n".join(lines) + "\n")
+
+
+# -- the code table ------------------------------------------------------------------------
+
+
+def _fields(fmt: FloatFormat | IntFormat, code: int) -> list[str]:
+    """The code's bit fields as binary strings, most significant first."""
+    if isinstance(fmt, IntFormat):
+        return [format(code, f"0{fmt.bits}b")]
+    e, m = fmt.exponent_bits, fmt.mantissa_bits
+    # code = S EEEE MMM  (no S for unsigned formats, no M when mantissa_bits == 0)
+    fields = []
+    if fmt.signed:
+        fields.append(str(code >> (e + m) & 1))
+    fields.append(format(code >> m & ((1 << e) - 1), f"0{e}b"))
+    if m:
+        fields.append(format(code & ((1 << m) - 1), f"0{m}b"))
+    return fields
+
+
+def _field_names(fmt: FloatFormat | IntFormat) -> list[str]:
+    if isinstance(fmt, IntFormat):
+        return ["bits"]
+    names = ["sign"] if fmt.signed else []
+    names.append("exponent")
+    if fmt.mantissa_bits:
+        names.append("mantissa")
+    return names
+
+
+def _classify(fmt: FloatFormat, v: float) -> str:
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf"
+    if v == 0:
+        return "zero"
+    if abs(v) < fmt.smallest_normal:
+        return "subnormal"
+    return "normal"
+
+
+def _header(fmt: FloatFormat | IntFormat) -> list[str]:
+    name = fmt.name or str(fmt)
+    lines = [f"{name}: {fmt.describe()}"]
+    if isinstance(fmt, IntFormat):
+        lines.append(f"bits {fmt.bits}, min {fmt.min}, max {fmt.max}, {fmt.num_codes} codes")
+        lines.append("layout: " + ("two's complement" if fmt.signed else "unsigned binary"))
+        return lines
+
+    def both(x: float) -> str:
+        return f"{exact_decimal(x)} ({hex_float(x)})"
+
+    lines.append(f"bits {fmt.bits}, {fmt.num_codes} codes, max {both(fmt.max)}")
+    lines.append(
+        f"smallest normal {both(fmt.smallest_normal)}, smallest subnormal "
+        + (both(fmt.smallest_subnormal) if fmt.subnormals and fmt.mantissa_bits else "none")
+        + f", eps {both(fmt.eps)}"
+    )
+    layout = ("S " if fmt.signed else "") + "E" * fmt.exponent_bits + (" " + "M" * fmt.mantissa_bits)
+    lines.append(f"layout: {layout.rstrip()}  (specials: {_specials(fmt)})")
+    return lines
+
+
+def _table_rows(fmt: FloatFormat | IntFormat, codes: np.ndarray, values: np.ndarray) -> Iterable[list[str]]:
+    """One row per code: code, bit fields..., class, [hex,] value."""
+    hex_width = (fmt.bits + 3) // 4
+    if isinstance(fmt, IntFormat):
+        for code, v in zip(codes.tolist(), values.tolist(), strict=True):
+            yield [f"0x{code:0{hex_width}X}", *_fields(fmt, code), "int", str(int(v))]
+        return
+    for code, v in zip(codes.tolist(), values.tolist(), strict=True):
+        yield [f"0x{code:0{hex_width}X}", *_fields(fmt, code), _classify(fmt, v), hex_float(v), exact_decimal(v)]
+
+
+def _print_table(fmt: FloatFormat | IntFormat, limit: int | None, style: str, out) -> None:
+    n = fmt.num_codes if limit is None else min(limit, fmt.num_codes)
+    codes = np.arange(n, dtype=fmt.code_dtype)
+    values = np.asarray(decode(codes, fmt, dtype=np.float64))
+    # the exact decimal goes last: it can be hundreds of digits long (2**-149 has 105)
+    value_columns = ["value"] if isinstance(fmt, IntFormat) else ["hex", "value"]
+    field_names = _field_names(fmt)
+    rows = _table_rows(fmt, codes, values)
+    if style == "csv":
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["code", *field_names, "class", *value_columns])
+        w.writerows(rows)
+        return
+    for line in _header(fmt):
+        out.write(f"# {line}\n")
+    if n < fmt.num_codes:
+        out.write(f"# first {n} of {fmt.num_codes} codes\n")
+    nf = len(field_names)
+    # text: the bit fields share one column ("0 1111 110"); the column titles are a '#' line too,
+    # so every line that does not start with '#' is exactly one code
+    table = [["# code", "bits", "class", *value_columns]]
+    table += [[r[0], " ".join(r[1 : 1 + nf]), *r[1 + nf :]] for r in rows]
+    _write_columns(table, out)
+
+
+# -- argument parsing ----------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description="Inspect low-precision number formats (bit-exact, from floatsim's descriptors and decoder).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p_list = sub.add_parser(
+        "list",
+        help="list the catalogue of named formats",
+        description="List every named format: width, layout, bias, special-value convention, max and smallest values.",
+    )
+    p_list.add_argument(
+        "--format", dest="style", choices=("text", "csv", "markdown"), default="text", help="output style"
+    )
+
+    p_table = sub.add_parser(
+        "table",
+        help="print every code of a format with its bits, class and exact value",
+        description=(
+            "Print every code of FORMAT: the code in hex, its bit fields (sign exponent mantissa, or the "
+            "two's-complement bits of an integer format), its class (nan, inf, zero, subnormal, normal; int) "
+            "and its exact value (exact decimal and hex float), as decoded by floatsim.decode. "
+            f"Formats wider than {MAX_FULL_TABLE_BITS} bits (float32, tfloat32, wide P3109 formats) have too many "
+            "codes to print; for them --limit is required and the first N codes (from code 0) are printed."
+        ),
+        epilog="FORMAT is a catalogue name (see 'floatsim list'), an alias such as fp8_e4m3 or bf16, "
+        "or an IEEE P3109 name such as binary8p4se.",
+    )
+    p_table.add_argument("fmt", metavar="FORMAT", help="format name or alias")
+    p_table.add_argument(
+        "--limit",
+        type=_positive_int,
+        metavar="N",
+        help=f"print only the first N codes (required for formats wider than {MAX_FULL_TABLE_BITS} bits)",
+    )
+    p_table.add_argument(
+        "--format",
+        dest="style",
+        choices=("text", "csv"),
+        default="text",
+        help="text: aligned columns under '#' header lines (default); csv: one header row, then one row per code",
+    )
+    return parser
+
+
+def _error(message: str) -> int:
+    print(f"{_PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for usage errors)."""
+    args = _parser().parse_args(argv)
+    out = sys.stdout
+    try:
+        if args.command == "list":
+            _print_list(args.style, out)
+            return 0
+        try:
+            fmt = get_format(args.fmt)
+        except ValueError as exc:
+            return _error(str(exc))
+        if fmt.bits > MAX_FULL_TABLE_BITS and args.limit is None:
+            return _error(
+                f"{fmt.name or args.fmt} has {fmt.num_codes} codes ({fmt.bits} bits), too many to print; "
+                "pass --limit N to print the first N codes"
+            )
+        _print_table(fmt, args.limit, args.style, out)
+        out.flush()
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away: silence the flush at exit, as Python's docs advise
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, io.UnsupportedOperation, ValueError):
+            pass
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
