@@ -189,7 +189,7 @@ def finish_code(cls, neg, mag, fp, pp):
     """Full code from the class, sign and rounded magnitude code; -1 marks an error."""
     code = mag | pick(neg, fp.sign_bit, 0)
     code = pick(neg & (fp.sign_bit == 0), pp.neg_code, code)
-    code = pick(neg & (mag == 0), pp.zero_neg, code)
+    code = pick(neg & (mag == 0) & (fp.has_zero == 1), pp.zero_neg, code)  # rounded to zero
     code = pick(mag > fp.max_mag, pick(neg, pp.ovf_neg, pp.ovf_pos), code)
     code = pick(cls == ZERO, pick(neg, pp.zero_neg, pp.zero_pos), code)
     code = pick(cls == INF, pick(neg, pp.inf_neg, pp.inf_pos), code)
@@ -249,37 +249,28 @@ def scaled_to_float_bits(sign, sig, e, out_m, out_bias, out_ebits):
 def project_int(bits, src_m, src_bias, ip, pp, r, stochastic):
     """Two's-complement code of ``x`` rounded to an integer (saturating or wrapping); -1 for NaN."""
     neg, cls, sig, e = split_source(bits, src_m, src_bias)
-    if cls == NAN:
-        return np.int64(-1)
-    if cls == INF:
-        return pp.inf_neg if neg else pp.inf_pos
-    if cls == ZERO:
-        return np.int64(0)
     width_mask = (np.int64(1) << ip.bits) - 1
-    s = src_m - e  # shift that leaves the integer part (quantum 1)
-    if s <= 0:  # |x| >= 2**src_m is an integer already
-        big = e >= 62
-        lowbits = np.int64((np.uint64(sig) << np.uint64(min(-s, 63))) & np.uint64(width_mask)) * np.int64(-s < 64)
-        mag = np.int64(0) if big else sig << -s
-        rem = np.int64(0)
-    else:
-        big = False
-        sc = min(s, 60)
-        mag = sig >> sc
-        rem = sig & ((np.int64(1) << sc) - 1)
+    s = src_m - e  # right shift that leaves the integer part (quantum 1); s <= 0: |x| is an integer
+    big = e >= 62  # beyond every integer format (and beyond int64): saturates, or wraps to its low bits
+    right = min(max(s, np.int64(0)), np.int64(60))
+    mag = pick(s <= 0, pick(big, 0, sig << clamp_shift(-s)), sig >> right)
+    rem = sig & ((np.int64(1) << right) - 1)
     if stochastic:
         up = away_stochastic(pp.mode, rem, s, pp.sr_bits, r)
     else:
         up = away_deterministic(pp.mode, rem, s, mag, neg)
-    mag += np.int64(up)
-    if pp.wrap:
-        low = lowbits if s <= 0 else mag & width_mask
-        return (-low if neg else low) & width_mask
-    v = -mag if neg else mag
-    if big or v > ip.max:
-        v = np.int64(ip.min) if neg else np.int64(ip.max)
-    v = max(v, np.int64(ip.min))
-    return v & width_mask
+    mag = mag + np.int64(up)
+    # wrap: the low bits of the exact integer (sig << -s reaches past 64 bits only when they are all 0)
+    low = pick(s <= 0, np.int64((np.uint64(sig) << np.uint64(clamp_shift(-s))) & np.uint64(width_mask))
+               * np.int64(-s < 64), mag & width_mask)
+    wrapped = pick(neg, -low, low) & width_mask
+    v = pick(neg, -mag, mag)
+    v = pick(big | (v > ip.max), pick(neg, ip.min, ip.max), v)
+    saturated = max(v, np.int64(ip.min)) & width_mask
+    code = pick(pp.wrap, wrapped, saturated)
+    code = pick(cls == ZERO, 0, code)
+    code = pick(cls == INF, pick(neg, pp.inf_neg, pp.inf_pos), code)
+    return pick(cls == NAN, -1, code)
 
 
 @helper
@@ -303,7 +294,7 @@ def _is_int_params(fp):
     return getattr(getattr(fp, "instance_class", None), "__name__", "") == "IntParams"
 
 
-@overload(project_any)
+@overload(project_any, inline="always")
 def _project_any(bits, src_m, src_bias, fp, pp, r, stochastic):
     if _is_int_params(fp):
         return lambda bits, src_m, src_bias, fp, pp, r, stochastic: project_int(
@@ -311,7 +302,7 @@ def _project_any(bits, src_m, src_bias, fp, pp, r, stochastic):
     return lambda bits, src_m, src_bias, fp, pp, r, stochastic: project(bits, src_m, src_bias, fp, pp, r, stochastic)
 
 
-@overload(value_bits_any)
+@overload(value_bits_any, inline="always")
 def _value_bits_any(code, fp, out_m, out_bias, out_ebits):
     if _is_int_params(fp):
         return lambda code, fp, out_m, out_bias, out_ebits: int_code_to_float_bits(code, fp, out_m, out_bias, out_ebits)
@@ -320,11 +311,13 @@ def _value_bits_any(code, fp, out_m, out_bias, out_ebits):
 
 @helper
 def store(out, i, code, fp, emit_value, out_m, out_bias, out_ebits):
-    """Write a code (or, for cast, its value's bit pattern); return 1 if the code marks an error."""
+    """Write a code (or, for cast, its value's bit pattern); return 1 if the code marks an error.
+
+    An error element gets value 0 in a cast and code -1 (all ones in an unsigned array) in an encode.
+    """
     bad = code < 0
-    code = max(code, np.int64(0))
     if emit_value:
-        out[i] = value_bits_any(code, fp, out_m, out_bias, out_ebits) * np.int64(~bad)
+        out[i] = value_bits_any(max(code, np.int64(0)), fp, out_m, out_bias, out_ebits) * (1 - np.int64(bad))
     else:
         out[i] = code
     return np.int64(bad)
@@ -377,4 +370,44 @@ def decode_kernel(codes, out, fp, num_codes, out_m, out_bias, out_ebits):
         invalid = (c < 0) | (c >= num_codes)
         bad += invalid
         out[i] = value_bits_any(min(max(c, np.int64(0)), num_codes - 1), fp, out_m, out_bias, out_ebits)
+    return bad
+
+
+# --------------------------------------------------------------------------- lookup-table fast paths
+# For formats with few mantissa bits, the deterministic result of rounding an IEEE
+# source depends only on its sign, exponent, the top (M + 1) mantissa bits (kept
+# bits and round bit) and whether any lower bit is set (the sticky bit):
+#
+#   source bits:  S EEEEEEEE MMM R | ssssssssssssssssssss     ->  index = S E M R, sticky = any(s)
+#
+# core builds ``table[(index << 1) | sticky]`` once per (format, rounding, overflow,
+# source dtype) by running ``round_kernel`` on one representative of each class,
+# so the table is derived from the generic kernel, never written by hand.
+@parallel_kernel
+def table_round_kernel(src, out, table, shift, width_mask, values, emit_value):
+    """Codes (or, for cast, value bit patterns from ``values``) by table lookup; returns the error count."""
+    errors = 0
+    sticky_mask = (np.int64(1) << shift) - 1
+    for i in prange(src.size):
+        u = np.int64(src[i]) & width_mask
+        code = np.int64(table[((u >> shift) << 1) | np.int64((u & sticky_mask) != 0)])
+        errors += np.int64(code < 0)
+        code = max(code, np.int64(0))
+        if emit_value:
+            out[i] = values[code]
+        else:
+            out[i] = code
+    return errors
+
+
+@parallel_kernel
+def table_decode_kernel(codes, out, values):
+    """``out[i] = values[codes[i]]``; returns how many codes were outside the table."""
+    bad = 0
+    n = values.size
+    for i in prange(codes.size):
+        c = np.int64(codes[i])
+        invalid = (c < 0) | (c >= n)
+        bad += invalid
+        out[i] = values[min(max(c, np.int64(0)), n - 1)]
     return bad

@@ -32,8 +32,9 @@ _IEEE = {
 
 _SEED_SALT = 0x5EEDF10A7516  # xor-ed into seeds before mixing
 
-# below this many elements a call runs on one thread (thread start-up costs more than it saves)
-_PARALLEL_MIN = int(os.environ.get("FLOATSIM_PARALLEL_MIN", 1 << 15))
+# FLOATSIM_NO_TABLES=1 forces the generic arithmetic kernels everywhere (the tests compare both paths)
+_USE_TABLES = os.environ.get("FLOATSIM_NO_TABLES", "").strip().lower() in ("", "0", "false", "no")
+_NO_VALUES = np.zeros(1, np.int64)
 
 
 class ProjParams(NamedTuple):
@@ -209,8 +210,10 @@ def _projection(fmt, rnd: Rounding, ov: Overflow, sr_bits: int) -> ProjParams:
         ovf_neg = neg_code  # a negative beyond -max is just another negative
     if fmt.has_zero:
         zero_pos, zero_neg = 0, (sb if fmt.has_negative_zero else 0)
+    elif ov is Overflow.SATURATE or not fmt.has_nan:  # no zero (E8M0): the smallest value, keeping the sign
+        zero_pos, zero_neg = 0, sb
     else:
-        zero_pos = zero_neg = 0 if ov is Overflow.SATURATE else nan
+        zero_pos, zero_neg = nan, nan_neg
     return ProjParams(int(rnd), sr_bits, 0, nan, nan_neg, inf_pos, inf_neg, ovf_pos, ovf_neg,
                       zero_pos, zero_neg, neg_code)
 
@@ -279,6 +282,46 @@ def _random_source(rnd, sr_bits, seed, random_bits_arr, size, shape, index_offse
     return None, _key(seed), offset
 
 
+# --------------------------------------------------------------------------- lookup tables
+_TABLE_MAX_ENTRIES = 1 << 17  # 256 KiB of int16 codes at most
+_DECODE_TABLE_MAX_BITS = 16
+
+
+@functools.cache
+def _round_table(fmt, rnd: Rounding, ov: Overflow, src_dtype: np.dtype):
+    """``(table, shift, width_mask)`` for the table fast path, or None where it does not apply.
+
+    It applies to deterministic rounding into float formats whose values have few
+    mantissa bits and whose normal range starts at or above the source's, so that
+    the round bit always lies in the index (see _kernels.table_round_kernel).
+    """
+    if isinstance(fmt, IntFormat) or rnd.is_stochastic:
+        return None
+    src_m, src_bias, src_e, src_view = _IEEE[src_dtype]
+    shift = src_m - fmt.mantissa_bits - 1
+    width = 8 * src_dtype.itemsize
+    if shift < 1 or fmt.emin < 1 - src_bias or 1 << (width - shift + 1) > _TABLE_MAX_ENTRIES:
+        return None
+    index = np.arange(1 << (width - shift), dtype=np.uint64)
+    reps = np.empty(index.size * 2, np.uint64)
+    reps[0::2] = index << np.uint64(shift)
+    reps[1::2] = reps[0::2] | np.uint64(1)  # a set sticky bit
+    reps = reps.astype(src_view.str.replace("i", "u")).view(src_view)
+    table = np.empty(reps.size, np.int64)  # signed: error classes keep their -1
+    K.round_kernel(reps, table, src_m, src_bias, fmt.kernel_params(), _projection(fmt, rnd, ov, 0), False, 0, 0, 0)
+    return table.astype(np.int16), np.int64(shift), np.int64((1 << width) - 1 if width < 64 else -1)
+
+
+@functools.cache
+def _value_table(fmt, out_dtype: np.dtype):
+    """Bit patterns (signed-integer view of ``out_dtype``) of the values of every code."""
+    out_m, out_bias, out_ebits, out_view = _IEEE[out_dtype]
+    values = np.empty(fmt.num_codes, out_view)
+    K.decode_kernel(np.arange(fmt.num_codes, dtype=np.int64), values, fmt.kernel_params(), fmt.num_codes,
+                    out_m, out_bias, out_ebits)
+    return values
+
+
 # --------------------------------------------------------------------------- verbs
 def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offset, emit_value, out, dtype):
     fmt = _resolve_format(fmt)
@@ -301,7 +344,11 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
     dst = res.reshape(-1).view(out_view) if res.flags.c_contiguous else np.empty(arr.size, out_view)
     args = (src, dst, src_m, src_bias, fmt.kernel_params(), _projection(fmt, rnd, ov, nbits), emit_value,
             out_m, out_bias, out_ebits)
-    if not rnd.is_stochastic:
+    fast = _round_table(fmt, rnd, ov, arr.dtype) if _USE_TABLES else None
+    if fast is not None:
+        values = _value_table(fmt, out_dtype) if emit_value else _NO_VALUES
+        errors = K.table_round_kernel(src, dst, *fast, values, emit_value)
+    elif not rnd.is_stochastic:
         errors = K.round_kernel(*args)
     elif rbits is None:
         errors = K.round_sr_kernel(*args, key, np.int64(offset))
@@ -428,7 +475,10 @@ def decode(codes, fmt, *, dtype=None, out=None):
     if src.dtype == np.uint64:
         src = src.view(np.int64)  # huge codes become negative and are reported as out of range
     dst = res.reshape(-1).view(out_view) if res.flags.c_contiguous else np.empty(arr.size, out_view)
-    bad = K.decode_kernel(src, dst, fmt.kernel_params(), fmt.num_codes, out_m, out_bias, out_ebits)
+    if _USE_TABLES and fmt.bits <= _DECODE_TABLE_MAX_BITS:
+        bad = K.table_decode_kernel(src, dst, _value_table(fmt, out_dtype))
+    else:
+        bad = K.decode_kernel(src, dst, fmt.kernel_params(), fmt.num_codes, out_m, out_bias, out_ebits)
     if bad:
         flat = arr.reshape(-1)
         first = int(np.flatnonzero((flat < 0) | (flat >= fmt.num_codes))[0])
