@@ -170,14 +170,17 @@ def floor_scaled(rem, s, n):
 
 @helper
 def away_stochastic(mode, rem, s, n, r):
-    """P3109 stochastic rounding: away iff k + R >= 2**N, with k per variant (§4.7.4)."""
-    k_a = floor_scaled(rem, s, n)  # A and the exact mode: floor(nu * 2**N)
-    k_b = (floor_scaled(rem, s, n + 1) + _U1) >> _U1  # B: floor(nu * 2**N + 1/2)
-    d = clamp_shift(s - n)  # C: round nu * 2**N half to even
-    frac = rem & ((np.int64(1) << min(d, np.int64(60))) - 1)
-    half = np.int64(1) << (min(max(d, np.int64(1)), np.int64(60)) - 1)
-    c_up = (s > n) & ((frac > half) | ((frac == half) & ((k_a & _U1) != _U0)))
-    k_c = k_a + np.uint64(c_up)
+    """P3109 stochastic rounding: away iff k + R >= 2**N, with k per variant (§4.7.4).
+
+    With ``y = floor(nu * 2**(N+1))`` (one bit more than N): A: ``k = y >> 1``;
+    B: ``k = (y + 1) >> 1``; C: ``k = (y >> 1) + 1`` when the extra bit is set and
+    either a lower bit is set or ``y >> 1`` is odd (round half to even).
+    """
+    k_a = floor_scaled(rem, s, n)
+    y = floor_scaled(rem, s, min(n + 1, np.int64(64)))  # only B and C use it, and they have N <= 62
+    k_b = (y + _U1) >> _U1
+    sticky = (s > n + 1) & ((rem & ((np.int64(1) << min(clamp_shift(s - n - 1), np.int64(60))) - 1)) != 0)
+    k_c = k_a + ((y & _U1) & np.uint64(sticky | ((k_a & _U1) != _U0)))
     k = k_b if mode == STOCHASTIC_B else (k_c if mode == STOCHASTIC_C else k_a)
     mask = _ALL_ONES >> np.uint64(64 - n)
     return (rem != 0) & (k != _U0) & (r >= (mask - k) + _U1)
