@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import prange
-from numba.extending import overload
 from numba.cpython.unsafe.numbers import leading_zeros
+from numba.extending import overload
 
 from ._jit import helper, parallel_kernel
 

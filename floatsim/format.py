@@ -380,7 +380,7 @@ class FloatFormat:
         return dataclasses.replace(self, **changes)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _float_params(fmt: FloatFormat) -> FloatParams:
     nan = fmt.nan_code
     return FloatParams(
