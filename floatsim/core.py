@@ -35,6 +35,7 @@ _SEED_SALT = 0x5EEDF10A7516  # xor-ed into seeds before mixing
 # FLOATSIM_NO_TABLES=1 forces the generic arithmetic kernels everywhere (the tests compare both paths)
 _USE_TABLES = os.environ.get("FLOATSIM_NO_TABLES", "").strip().lower() in ("", "0", "false", "no")
 _NO_VALUES = np.zeros(1, np.int64)
+_NO_BITS = np.zeros(0, np.uint64)
 
 
 class ProjParams(NamedTuple):
@@ -297,7 +298,7 @@ def _round_table(fmt, rnd: Rounding, ov: Overflow, src_dtype: np.dtype):
     """
     if isinstance(fmt, IntFormat) or rnd.is_stochastic:
         return None
-    src_m, src_bias, src_e, src_view = _IEEE[src_dtype]
+    src_m, src_bias, _, src_view = _IEEE[src_dtype]
     shift = src_m - fmt.mantissa_bits - 1
     width = 8 * src_dtype.itemsize
     if shift < 1 or fmt.emin < 1 - src_bias or 1 << (width - shift + 1) > _TABLE_MAX_ENTRIES:
@@ -308,17 +309,17 @@ def _round_table(fmt, rnd: Rounding, ov: Overflow, src_dtype: np.dtype):
     reps[1::2] = reps[0::2] | np.uint64(1)  # a set sticky bit
     reps = reps.astype(src_view.str.replace("i", "u")).view(src_view)
     table = np.empty(reps.size, np.int64)  # signed: error classes keep their -1
-    K.round_kernel(reps, table, src_m, src_bias, fmt.kernel_params(), _projection(fmt, rnd, ov, 0), False, 0, 0, 0)
+    K.round_kernel(reps, table, fmt.kernel_params(), _projection(fmt, rnd, ov, 0), False)
     return table.astype(np.int16), np.int64(shift), np.int64((1 << width) - 1 if width < 64 else -1)
 
 
 @functools.cache
 def _value_table(fmt, out_dtype: np.dtype):
     """Bit patterns (signed-integer view of ``out_dtype``) of the values of every code."""
-    out_m, out_bias, out_ebits, out_view = _IEEE[out_dtype]
+    out_view = _IEEE[out_dtype][3]
     values = np.empty(fmt.num_codes, out_view)
-    K.decode_kernel(np.arange(fmt.num_codes, dtype=np.int64), values, fmt.kernel_params(), fmt.num_codes,
-                    out_m, out_bias, out_ebits)
+    kernel = K.decode_int_kernel if isinstance(fmt, IntFormat) else K.decode_kernel
+    kernel(np.arange(fmt.num_codes, dtype=np.int64), values, fmt.kernel_params(), fmt.num_codes)
     return values
 
 
@@ -330,7 +331,7 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
     nbits = _resolve_sr_bits(rnd, sr_bits)
     scalar = np.ndim(x) == 0 and not isinstance(x, np.ndarray)
     arr = _float_input(x)
-    src_m, src_bias, _, src_view = _IEEE[arr.dtype]
+    src_view = _IEEE[arr.dtype][3]
     if emit_value:
         out_dtype = _output_dtype(fmt, dtype, arr.dtype)
     else:
@@ -339,15 +340,16 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
         out_dtype = fmt.code_dtype
     res = _check_out(out, arr.shape, out_dtype)
     rbits, key, offset = _random_source(rnd, nbits, seed, random_bits, arr.size, arr.shape, index_offset)
-    out_m, out_bias, out_ebits, out_view = _IEEE[out_dtype] if emit_value else (0, 0, 0, out_dtype)
+    out_view = _IEEE[out_dtype][3] if emit_value else out_dtype
     src = _flat_view(arr, src_view)
     dst = res.reshape(-1).view(out_view) if res.flags.c_contiguous else np.empty(arr.size, out_view)
-    args = (src, dst, src_m, src_bias, fmt.kernel_params(), _projection(fmt, rnd, ov, nbits), emit_value,
-            out_m, out_bias, out_ebits)
+    args = (src, dst, fmt.kernel_params(), _projection(fmt, rnd, ov, nbits), emit_value)
     fast = _round_table(fmt, rnd, ov, arr.dtype) if _USE_TABLES else None
     if fast is not None:
         values = _value_table(fmt, out_dtype) if emit_value else _NO_VALUES
         errors = K.table_round_kernel(src, dst, *fast, values, emit_value)
+    elif isinstance(fmt, IntFormat):
+        errors = K.round_int_kernel(*args, _NO_BITS if rbits is None else rbits, key, np.int64(offset))
     elif not rnd.is_stochastic:
         errors = K.round_kernel(*args)
     elif rbits is None:
@@ -470,15 +472,17 @@ def decode(codes, fmt, *, dtype=None, out=None):
             raise TypeError(f"codes must be integers, not {arr.dtype.name}")
     out_dtype = _output_dtype(fmt, dtype, fmt.value_dtype)
     res = _check_out(out, arr.shape, out_dtype)
-    out_m, out_bias, out_ebits, out_view = _IEEE[out_dtype]
+    out_view = _IEEE[out_dtype][3]
     src = np.ascontiguousarray(arr).reshape(-1)
     if src.dtype == np.uint64:
         src = src.view(np.int64)  # huge codes become negative and are reported as out of range
     dst = res.reshape(-1).view(out_view) if res.flags.c_contiguous else np.empty(arr.size, out_view)
     if _USE_TABLES and fmt.bits <= _DECODE_TABLE_MAX_BITS:
         bad = K.table_decode_kernel(src, dst, _value_table(fmt, out_dtype))
+    elif isinstance(fmt, IntFormat):
+        bad = K.decode_int_kernel(src, dst, fmt.kernel_params(), fmt.num_codes)
     else:
-        bad = K.decode_kernel(src, dst, fmt.kernel_params(), fmt.num_codes, out_m, out_bias, out_ebits)
+        bad = K.decode_kernel(src, dst, fmt.kernel_params(), fmt.num_codes)
     if bad:
         flat = arr.reshape(-1)
         first = int(np.flatnonzero((flat < 0) | (flat >= fmt.num_codes))[0])
