@@ -439,3 +439,37 @@ def table_decode_kernel(codes, out, values):
         bad += invalid
         out[i] = values[min(max(c, np.int64(0)), n - 1)]
     return bad
+
+
+@parallel_kernel
+def table_sr_kernel(src, out, lo_table, hi_table, shift, width_mask, values, emit_value, fp, pp, rbits, key, offset):
+    """Stochastic rounding by table: the result is ``hi_table[c]`` (the neighbour away from
+    zero) with the stochastic probability, else ``lo_table[c]`` (toward zero), for the
+    class ``c`` of the input (see table_round_kernel).
+
+    The probability needs the remainder below the rounding position: its width ``s``
+    follows from the exponent field alone (grid_position on the unnormalised
+    significand gives the same ``rem`` and ``s`` as on the normalised one).
+    """
+    src_m, src_bias, src_e = ieee_layout(src.itemsize)
+    all_ones = (np.int64(1) << src_e) - 1
+    errors = 0
+    user = rbits.size == src.size
+    sticky_mask = (np.int64(1) << shift) - 1
+    rshift = np.uint64(64 - pp.sr_bits)
+    for i in prange(src.size):
+        u = np.int64(src[i]) & width_mask
+        c = ((u >> shift) << 1) | np.int64((u & sticky_mask) != 0)
+        ef = (u >> src_m) & all_ones
+        sig = (u & ((np.int64(1) << src_m) - 1)) | (np.int64(ef != 0) << src_m)
+        _, _, rem, s = grid_position(sig, max(ef, np.int64(1)) - src_bias, src_m, fp.mant_bits, fp.emin, fp.has_zero,
+                                     fp.subnormals)
+        r = rbits[i] if user else counter_bits(key, i + offset) >> rshift
+        code = pick(away_stochastic(pp.mode, rem, s, pp.sr_bits, r), hi_table[c], lo_table[c])
+        errors += np.int64(code < 0)
+        code = max(code, np.int64(0))
+        if emit_value:
+            out[i] = values[code]
+        else:
+            out[i] = code
+    return errors

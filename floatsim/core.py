@@ -288,6 +288,51 @@ _TABLE_MAX_ENTRIES = 1 << 17  # 256 KiB of int16 codes at most
 _DECODE_TABLE_MAX_BITS = 16
 
 
+def _table_shape(fmt, src_dtype: np.dtype):
+    """``(shift, width)`` of the class index of a source dtype for ``fmt``, or None if the tables do not apply."""
+    if isinstance(fmt, IntFormat):
+        return None
+    src_m, src_bias, _, _ = _IEEE[src_dtype]
+    shift = src_m - fmt.mantissa_bits - 1
+    width = 8 * src_dtype.itemsize
+    if shift < 1 or fmt.emin < 1 - src_bias or 1 << (width - shift + 1) > _TABLE_MAX_ENTRIES:
+        return None
+    return shift, width
+
+
+def _class_representatives(src_dtype: np.dtype, shift: int, width: int, low: int = 1) -> np.ndarray:
+    """One source bit pattern per table class: every index, with the bits below it clear, and set to ``low``."""
+    index = np.arange(1 << (width - shift), dtype=np.uint64)
+    reps = np.empty(index.size * 2, np.uint64)
+    reps[0::2] = index << np.uint64(shift)
+    reps[1::2] = reps[0::2] | np.uint64(low)
+    view = _IEEE[src_dtype][3]
+    return reps.astype(view.str.replace("i", "u")).view(view)
+
+
+@functools.cache
+def _sr_tables(fmt, rnd: Rounding, ov: Overflow, sr_bits: int, src_dtype: np.dtype):
+    """``(lo_table, hi_table, shift, width_mask)`` for stochastic rounding by table, or None.
+
+    Built by the generic stochastic kernel itself, so overflow and specials follow
+    the stochastic rules: with R = 0 (never away: the toward-zero neighbour), and with
+    R = 2**N - 1 on the member of each class with the largest fraction (all bits below
+    the index set), which goes away whenever any member of its class can.
+    """
+    shape = _table_shape(fmt, src_dtype)
+    if shape is None:
+        return None
+    params = (fmt.kernel_params(), _projection(fmt, rnd, ov, sr_bits), False)
+    tables = []
+    for r, low in ((0, 1), ((1 << sr_bits) - 1, (1 << shape[0]) - 1)):
+        reps = _class_representatives(src_dtype, *shape, low=low)
+        table = np.empty(reps.size, np.int64)  # signed: error classes keep their -1
+        K.round_sr_bits_kernel(reps, table, *params, np.full(reps.size, r, np.uint64))
+        tables.append(table.astype(np.int16))
+    width = shape[1]
+    return tables[0], tables[1], np.int64(shape[0]), np.int64((1 << width) - 1 if width < 64 else -1)
+
+
 @functools.cache
 def _round_table(fmt, rnd: Rounding, ov: Overflow, src_dtype: np.dtype):
     """``(table, shift, width_mask)`` for the table fast path, or None where it does not apply.
@@ -296,20 +341,13 @@ def _round_table(fmt, rnd: Rounding, ov: Overflow, src_dtype: np.dtype):
     mantissa bits and whose normal range starts at or above the source's, so that
     the round bit always lies in the index (see _kernels.table_round_kernel).
     """
-    if isinstance(fmt, IntFormat) or rnd.is_stochastic:
+    shape = None if rnd.is_stochastic else _table_shape(fmt, src_dtype)
+    if shape is None:
         return None
-    src_m, src_bias, _, src_view = _IEEE[src_dtype]
-    shift = src_m - fmt.mantissa_bits - 1
-    width = 8 * src_dtype.itemsize
-    if shift < 1 or fmt.emin < 1 - src_bias or 1 << (width - shift + 1) > _TABLE_MAX_ENTRIES:
-        return None
-    index = np.arange(1 << (width - shift), dtype=np.uint64)
-    reps = np.empty(index.size * 2, np.uint64)
-    reps[0::2] = index << np.uint64(shift)
-    reps[1::2] = reps[0::2] | np.uint64(1)  # a set sticky bit
-    reps = reps.astype(src_view.str.replace("i", "u")).view(src_view)
+    reps = _class_representatives(src_dtype, *shape)
     table = np.empty(reps.size, np.int64)  # signed: error classes keep their -1
     K.round_kernel(reps, table, fmt.kernel_params(), _projection(fmt, rnd, ov, 0), False)
+    shift, width = shape
     return table.astype(np.int16), np.int64(shift), np.int64((1 << width) - 1 if width < 64 else -1)
 
 
@@ -348,6 +386,10 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
     if fast is not None:
         values = _value_table(fmt, out_dtype) if emit_value else _NO_VALUES
         errors = K.table_round_kernel(src, dst, *fast, values, emit_value)
+    elif rnd.is_stochastic and _USE_TABLES and (sr := _sr_tables(fmt, rnd, ov, nbits, arr.dtype)) is not None:
+        values = _value_table(fmt, out_dtype) if emit_value else _NO_VALUES
+        errors = K.table_sr_kernel(src, dst, *sr, values, emit_value, *args[2:4], _NO_BITS if rbits is None else rbits,
+                                   key, np.int64(offset))
     elif isinstance(fmt, IntFormat):
         errors = K.round_int_kernel(*args, _NO_BITS if rbits is None else rbits, key, np.int64(offset))
     elif not rnd.is_stochastic:
