@@ -27,7 +27,7 @@ from numba import prange, types
 from numba.cpython.unsafe.numbers import leading_zeros
 from numba.extending import intrinsic
 
-from ._jit import helper, parallel_kernel
+from ._jit import helper, kernel, parallel_kernel
 
 # modes (values of floatsim.rounding.Rounding; repeated here because _kernels imports nothing from floatsim)
 NEAREST_EVEN, NEAREST_AWAY, TOWARD_ZERO, TOWARD_POSITIVE, TOWARD_NEGATIVE, ODD = 0, 1, 2, 3, 4, 5
@@ -307,97 +307,134 @@ def int_code_to_float_bits(code, ip, out_m, out_bias, out_ebits):
 
 
 # --------------------------------------------------------------------------- kernels
-# One loop per (format kind, source of random bits): the deterministic loop carries
-# no random-number code, and float and integer formats each call their own
-# projection directly (a direct call lets LLVM inline it; every indirection tried
-# -- overloads, IR-level inlining -- cost either 10x in speed or 4x in compile time).
+# Every public kernel is a parallel driver that splits the array into chunks of
+# CHUNK elements and runs a serial, vectorised loop on each chunk (``prange`` over
+# the elements themselves compiles to a loop that LLVM vectorises poorly: measured
+# 1.75x slower on one thread). Chunks are slices, so loops index from 0.
+#
 # ``emit_value=False`` writes codes; ``True`` writes the bit pattern of the rounded
-# value in the output float format (cast). Each returns the number of elements
-# without a valid result (NaN into a format without NaN): their value is 0 and
-# their code -1 (all ones in an unsigned array).
+# value in the output float format (cast); the test is loop-invariant and LLVM
+# unswitches it. Random bits come from ``rbits`` when it is not empty (the caller's),
+# else from the counter hash of (key, global index). Each returns the number of
+# elements without a valid result (NaN into a format without NaN): their value is
+# 0 and their code -1 (all ones in an unsigned array).
+CHUNK = 1 << 14
+
+
 @helper
-def emit(code, emit_value, value_bits):
-    bad = code < 0
-    return pick(emit_value, value_bits * (1 - np.int64(bad)), code), np.int64(bad)
+def chunk_bounds(c, n):
+    lo = c * CHUNK
+    return lo, min(n, lo + CHUNK)
 
 
-@parallel_kernel
-def round_kernel(src, out, fp, pp, emit_value):
-    """Deterministic rounding of IEEE bit patterns ``src`` into a float format."""
+@helper
+def num_chunks(n):
+    return (n + CHUNK - 1) // CHUNK
+
+
+@helper
+def random_r(rbits, i, key, index, shift):
+    """The element's random integer: the caller's, or the top bits of the counter hash."""
+    return rbits[i] if rbits.size > 0 else counter_bits(key, index) >> shift
+
+
+@kernel
+def _round_chunk(src, out, fp, pp, emit_value, stochastic, rbits, key, offset):
     src_m, src_bias, _ = ieee_layout(src.itemsize)
     out_m, out_bias, out_e = ieee_layout(out.itemsize)
+    shift = np.uint64(64 - pp.sr_bits) if stochastic else _U0
     errors = 0
-    for i in prange(src.size):
-        code = project(src[i], src_m, src_bias, fp, pp, _U0, False)
-        out[i], bad = emit(code, emit_value, code_to_float_bits(max(code, 0), fp, out_m, out_bias, out_e))
-        errors += bad
+    for i in range(src.size):
+        r = random_r(rbits, i, key, i + offset, shift) if stochastic else _U0
+        code = project(src[i], src_m, src_bias, fp, pp, r, stochastic)
+        bad = code < 0
+        if emit_value:
+            out[i] = code_to_float_bits(max(code, 0), fp, out_m, out_bias, out_e) * (1 - np.int64(bad))
+        else:
+            out[i] = code
+        errors += np.int64(bad)
     return errors
 
 
 @parallel_kernel
-def round_sr_kernel(src, out, fp, pp, emit_value, key, offset):
-    """Stochastic rounding with the counter-based bits of (key, i + offset), top ``pp.sr_bits`` bits."""
+def round_kernel(src, out, fp, pp, emit_value, stochastic, rbits, key, offset):
+    """Round IEEE bit patterns ``src`` into a float format (deterministic or stochastic)."""
+    errors = 0
+    for c in prange(num_chunks(src.size)):
+        lo, hi = chunk_bounds(c, src.size)
+        rb = rbits[lo:hi] if rbits.size > 0 else rbits
+        errors += _round_chunk(src[lo:hi], out[lo:hi], fp, pp, emit_value, stochastic, rb, key, offset + lo)
+    return errors
+
+
+@kernel
+def _round_int_chunk(src, out, ip, pp, emit_value, stochastic, rbits, key, offset):
     src_m, src_bias, _ = ieee_layout(src.itemsize)
     out_m, out_bias, out_e = ieee_layout(out.itemsize)
+    shift = np.uint64(64 - pp.sr_bits) if stochastic else _U0
     errors = 0
-    shift = np.uint64(64 - pp.sr_bits)
-    for i in prange(src.size):
-        code = project(src[i], src_m, src_bias, fp, pp, counter_bits(key, i + offset) >> shift, True)
-        out[i], bad = emit(code, emit_value, code_to_float_bits(max(code, 0), fp, out_m, out_bias, out_e))
-        errors += bad
+    for i in range(src.size):
+        r = random_r(rbits, i, key, i + offset, shift) if stochastic else _U0
+        code = project_int(src[i], src_m, src_bias, ip, pp, r, stochastic)
+        bad = code < 0
+        if emit_value:
+            out[i] = int_code_to_float_bits(max(code, 0), ip, out_m, out_bias, out_e) * (1 - np.int64(bad))
+        else:
+            out[i] = code
+        errors += np.int64(bad)
     return errors
 
 
 @parallel_kernel
-def round_sr_bits_kernel(src, out, fp, pp, emit_value, rbits):
-    """Stochastic rounding with the caller's random integers ``rbits`` (uint64, one per element)."""
-    src_m, src_bias, _ = ieee_layout(src.itemsize)
-    out_m, out_bias, out_e = ieee_layout(out.itemsize)
+def round_int_kernel(src, out, ip, pp, emit_value, stochastic, rbits, key, offset):
+    """round_kernel for integer formats (``ip`` is an IntParams)."""
     errors = 0
-    for i in prange(src.size):
-        code = project(src[i], src_m, src_bias, fp, pp, rbits[i], True)
-        out[i], bad = emit(code, emit_value, code_to_float_bits(max(code, 0), fp, out_m, out_bias, out_e))
-        errors += bad
+    for c in prange(num_chunks(src.size)):
+        lo, hi = chunk_bounds(c, src.size)
+        rb = rbits[lo:hi] if rbits.size > 0 else rbits
+        errors += _round_int_chunk(src[lo:hi], out[lo:hi], ip, pp, emit_value, stochastic, rb, key, offset + lo)
     return errors
 
 
-@parallel_kernel
-def decode_kernel(codes, out, fp, num_codes):
-    """Write the output-float bit pattern of every code; return how many codes were out of range."""
+@kernel
+def _decode_chunk(codes, out, fp, num_codes):
     out_m, out_bias, out_e = ieee_layout(out.itemsize)
     bad = 0
-    for i in prange(codes.size):
+    for i in range(codes.size):
         c = np.int64(codes[i])
         bad += (c < 0) | (c >= num_codes)
         out[i] = code_to_float_bits(min(max(c, np.int64(0)), num_codes - 1), fp, out_m, out_bias, out_e)
     return bad
 
 
-@parallel_kernel
-def round_int_kernel(src, out, ip, pp, emit_value, rbits, key, offset):
-    """Rounding into an integer format; random bits from ``rbits`` if it has one per element, else the hash."""
-    src_m, src_bias, _ = ieee_layout(src.itemsize)
+@kernel
+def _decode_int_chunk(codes, out, ip, num_codes):
     out_m, out_bias, out_e = ieee_layout(out.itemsize)
-    errors = 0
-    user = rbits.size == src.size and pp.sr_bits > 0
-    shift = np.uint64(64 - pp.sr_bits) if pp.sr_bits > 0 else _U0
-    for i in prange(src.size):
-        r = rbits[i] if user else (counter_bits(key, i + offset) >> shift if pp.sr_bits > 0 else _U0)
-        code = project_int(src[i], src_m, src_bias, ip, pp, r, pp.sr_bits > 0)
-        out[i], bad = emit(code, emit_value, int_code_to_float_bits(max(code, 0), ip, out_m, out_bias, out_e))
-        errors += bad
-    return errors
+    bad = 0
+    for i in range(codes.size):
+        c = np.int64(codes[i])
+        bad += (c < 0) | (c >= num_codes)
+        out[i] = int_code_to_float_bits(min(max(c, np.int64(0)), num_codes - 1), ip, out_m, out_bias, out_e)
+    return bad
+
+
+@parallel_kernel
+def decode_kernel(codes, out, fp, num_codes):
+    """Output-float bit pattern of every code (float formats); returns how many codes were out of range."""
+    bad = 0
+    for c in prange(num_chunks(codes.size)):
+        lo, hi = chunk_bounds(c, codes.size)
+        bad += _decode_chunk(codes[lo:hi], out[lo:hi], fp, num_codes)
+    return bad
 
 
 @parallel_kernel
 def decode_int_kernel(codes, out, ip, num_codes):
     """decode_kernel for integer formats."""
-    out_m, out_bias, out_e = ieee_layout(out.itemsize)
     bad = 0
-    for i in prange(codes.size):
-        c = np.int64(codes[i])
-        bad += (c < 0) | (c >= num_codes)
-        out[i] = int_code_to_float_bits(min(max(c, np.int64(0)), num_codes - 1), ip, out_m, out_bias, out_e)
+    for c in prange(num_chunks(codes.size)):
+        lo, hi = chunk_bounds(c, codes.size)
+        bad += _decode_int_chunk(codes[lo:hi], out[lo:hi], ip, num_codes)
     return bad
 
 
@@ -411,14 +448,21 @@ def decode_int_kernel(codes, out, ip, num_codes):
 # core builds ``table[(index << 1) | sticky]`` once per (format, rounding, overflow,
 # source dtype) by running ``round_kernel`` on one representative of each class,
 # so the table is derived from the generic kernel, never written by hand.
+@helper
+def table_class(u, shift):
+    return ((u >> shift) << 1) | np.int64((u & ((np.int64(1) << shift) - 1)) != 0)
+
+
 @parallel_kernel
 def table_round_kernel(src, out, table, shift, width_mask, values, emit_value):
-    """Codes (or, for cast, value bit patterns from ``values``) by table lookup; returns the error count."""
+    """Codes (or, for cast, value bit patterns from ``values``) by table lookup; returns the error count.
+
+    A plain ``prange`` over elements: this loop is bound by its table loads and does
+    not vectorise either way, and it measured faster than the chunked form.
+    """
     errors = 0
-    sticky_mask = (np.int64(1) << shift) - 1
     for i in prange(src.size):
-        u = np.int64(src[i]) & width_mask
-        code = np.int64(table[((u >> shift) << 1) | np.int64((u & sticky_mask) != 0)])
+        code = np.int64(table[table_class(np.int64(src[i]) & width_mask, shift)])
         errors += np.int64(code < 0)
         code = max(code, np.int64(0))
         if emit_value:
@@ -435,41 +479,6 @@ def table_decode_kernel(codes, out, values):
     n = values.size
     for i in prange(codes.size):
         c = np.int64(codes[i])
-        invalid = (c < 0) | (c >= n)
-        bad += invalid
+        bad += (c < 0) | (c >= n)
         out[i] = values[min(max(c, np.int64(0)), n - 1)]
     return bad
-
-
-@parallel_kernel
-def table_sr_kernel(src, out, lo_table, hi_table, shift, width_mask, values, emit_value, fp, pp, rbits, key, offset):
-    """Stochastic rounding by table: the result is ``hi_table[c]`` (the neighbour away from
-    zero) with the stochastic probability, else ``lo_table[c]`` (toward zero), for the
-    class ``c`` of the input (see table_round_kernel).
-
-    The probability needs the remainder below the rounding position: its width ``s``
-    follows from the exponent field alone (grid_position on the unnormalised
-    significand gives the same ``rem`` and ``s`` as on the normalised one).
-    """
-    src_m, src_bias, src_e = ieee_layout(src.itemsize)
-    all_ones = (np.int64(1) << src_e) - 1
-    errors = 0
-    user = rbits.size == src.size
-    sticky_mask = (np.int64(1) << shift) - 1
-    rshift = np.uint64(64 - pp.sr_bits)
-    for i in prange(src.size):
-        u = np.int64(src[i]) & width_mask
-        c = ((u >> shift) << 1) | np.int64((u & sticky_mask) != 0)
-        ef = (u >> src_m) & all_ones
-        sig = (u & ((np.int64(1) << src_m) - 1)) | (np.int64(ef != 0) << src_m)
-        _, _, rem, s = grid_position(sig, max(ef, np.int64(1)) - src_bias, src_m, fp.mant_bits, fp.emin, fp.has_zero,
-                                     fp.subnormals)
-        r = rbits[i] if user else counter_bits(key, i + offset) >> rshift
-        code = pick(away_stochastic(pp.mode, rem, s, pp.sr_bits, r), hi_table[c], lo_table[c])
-        errors += np.int64(code < 0)
-        code = max(code, np.int64(0))
-        if emit_value:
-            out[i] = values[code]
-        else:
-            out[i] = code
-    return errors

@@ -300,37 +300,14 @@ def _table_shape(fmt, src_dtype: np.dtype):
     return shift, width
 
 
-def _class_representatives(src_dtype: np.dtype, shift: int, width: int, low: int = 1) -> np.ndarray:
-    """One source bit pattern per table class: every index, with the bits below it clear, and set to ``low``."""
+def _class_representatives(src_dtype: np.dtype, shift: int, width: int) -> np.ndarray:
+    """One source bit pattern per table class: every index, with the bits below it clear and with one set."""
     index = np.arange(1 << (width - shift), dtype=np.uint64)
     reps = np.empty(index.size * 2, np.uint64)
     reps[0::2] = index << np.uint64(shift)
-    reps[1::2] = reps[0::2] | np.uint64(low)
+    reps[1::2] = reps[0::2] | np.uint64(1)
     view = _IEEE[src_dtype][3]
     return reps.astype(view.str.replace("i", "u")).view(view)
-
-
-@functools.cache
-def _sr_tables(fmt, rnd: Rounding, ov: Overflow, sr_bits: int, src_dtype: np.dtype):
-    """``(lo_table, hi_table, shift, width_mask)`` for stochastic rounding by table, or None.
-
-    Built by the generic stochastic kernel itself, so overflow and specials follow
-    the stochastic rules: with R = 0 (never away: the toward-zero neighbour), and with
-    R = 2**N - 1 on the member of each class with the largest fraction (all bits below
-    the index set), which goes away whenever any member of its class can.
-    """
-    shape = _table_shape(fmt, src_dtype)
-    if shape is None:
-        return None
-    params = (fmt.kernel_params(), _projection(fmt, rnd, ov, sr_bits), False)
-    tables = []
-    for r, low in ((0, 1), ((1 << sr_bits) - 1, (1 << shape[0]) - 1)):
-        reps = _class_representatives(src_dtype, *shape, low=low)
-        table = np.empty(reps.size, np.int64)  # signed: error classes keep their -1
-        K.round_sr_bits_kernel(reps, table, *params, np.full(reps.size, r, np.uint64))
-        tables.append(table.astype(np.int16))
-    width = shape[1]
-    return tables[0], tables[1], np.int64(shape[0]), np.int64((1 << width) - 1 if width < 64 else -1)
 
 
 @functools.cache
@@ -346,7 +323,8 @@ def _round_table(fmt, rnd: Rounding, ov: Overflow, src_dtype: np.dtype):
         return None
     reps = _class_representatives(src_dtype, *shape)
     table = np.empty(reps.size, np.int64)  # signed: error classes keep their -1
-    K.round_kernel(reps, table, fmt.kernel_params(), _projection(fmt, rnd, ov, 0), False)
+    K.round_kernel(reps, table, fmt.kernel_params(), _projection(fmt, rnd, ov, 0), False, False, _NO_BITS,
+                   np.uint64(0), np.int64(0))
     shift, width = shape
     return table.astype(np.int16), np.int64(shift), np.int64((1 << width) - 1 if width < 64 else -1)
 
@@ -381,23 +359,17 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
     out_view = _IEEE[out_dtype][3] if emit_value else out_dtype
     src = _flat_view(arr, src_view)
     dst = res.reshape(-1).view(out_view) if res.flags.c_contiguous else np.empty(arr.size, out_view)
-    args = (src, dst, fmt.kernel_params(), _projection(fmt, rnd, ov, nbits), emit_value)
-    fast = _round_table(fmt, rnd, ov, arr.dtype) if _USE_TABLES else None
-    if fast is not None:
+    fp, pp = fmt.kernel_params(), _projection(fmt, rnd, ov, nbits)
+    rbits = _NO_BITS if rbits is None else rbits
+    random = (rnd.is_stochastic, rbits, key, np.int64(offset))
+    table = _round_table(fmt, rnd, ov, arr.dtype) if _USE_TABLES else None
+    if table is not None:
         values = _value_table(fmt, out_dtype) if emit_value else _NO_VALUES
-        errors = K.table_round_kernel(src, dst, *fast, values, emit_value)
-    elif rnd.is_stochastic and _USE_TABLES and (sr := _sr_tables(fmt, rnd, ov, nbits, arr.dtype)) is not None:
-        values = _value_table(fmt, out_dtype) if emit_value else _NO_VALUES
-        errors = K.table_sr_kernel(src, dst, *sr, values, emit_value, *args[2:4], _NO_BITS if rbits is None else rbits,
-                                   key, np.int64(offset))
+        errors = K.table_round_kernel(src, dst, *table, values, emit_value)
     elif isinstance(fmt, IntFormat):
-        errors = K.round_int_kernel(*args, _NO_BITS if rbits is None else rbits, key, np.int64(offset))
-    elif not rnd.is_stochastic:
-        errors = K.round_kernel(*args)
-    elif rbits is None:
-        errors = K.round_sr_kernel(*args, key, np.int64(offset))
+        errors = K.round_int_kernel(src, dst, fp, pp, emit_value, *random)
     else:
-        errors = K.round_sr_bits_kernel(*args, rbits)
+        errors = K.round_kernel(src, dst, fp, pp, emit_value, *random)
     if errors:
         raise ValueError(
             f"x contains {errors} NaN value(s), but {fmt} has no NaN; "
