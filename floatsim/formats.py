@@ -141,6 +141,8 @@ def get_format(fmt, argument: str = "fmt") -> FloatFormat | IntFormat:
         return fmt
     if isinstance(fmt, str):
         return _lookup_name(fmt)
+    if fmt is None or isinstance(fmt, (bool, int, float)):
+        raise TypeError(f"{argument} must be a format name, a FloatFormat / IntFormat, or a dtype, not {fmt!r}")
     try:
         dt = np.dtype(fmt)
     except TypeError:
