@@ -1,0 +1,83 @@
+"""The lookup-table fast path against the generic arithmetic kernel, class by class.
+
+core rounds few-mantissa formats through a table indexed by (sign, exponent, kept
+bits, round bit, sticky bit) of the source. The table is built by the generic
+kernel from one representative per class, so what needs proving is the class
+argument: every member of a class rounds like its representative. This test draws
+members of every class (all 2**17 classes for float32 sources, random low bits) and
+compares both paths; the oracle tests (ml_dtypes, MPFR, the reference) then check
+the default path against independent libraries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import floatsim as fs
+import floatsim.core as core
+
+MODES = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]
+FORMATS = ["float8_e4m3fn", "float8_e5m2", "float8_e3m4", "float8_e4m3fnuz", "float4_e2m1fn", "float6_e3m2fn",
+           "binary8p3se", "binary8p1uf"]
+_UINT = {np.dtype(np.float16): np.uint16, np.dtype(np.float32): np.uint32, np.dtype(np.float64): np.uint64}
+
+
+def _members(dtype, fmt, rng):
+    """Bit patterns covering every table class of ``dtype`` for ``fmt`` (random bits below the index)."""
+    shift, width = core._table_shape(fmt, np.dtype(dtype))
+    n_index = 1 << (width - shift)
+    index = np.arange(n_index, dtype=np.uint64)
+    if n_index > 1 << 17:  # float64 sources: a random half of the classes keeps the test quick
+        index = rng.choice(index, 1 << 16, replace=False)
+    low = rng.integers(0, 1 << shift, size=(3, index.size), dtype=np.uint64)
+    low[0] = 0  # exact members
+    low[1] |= np.uint64(1)  # sticky set
+    bits = (index[None, :] << np.uint64(shift)) | low
+    return bits.reshape(-1).astype(_UINT[np.dtype(dtype)]).view(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", FORMATS)
+def test_table_path_equals_generic_kernel(name, dtype, monkeypatch):
+    fmt = fs.get_format(name)
+    if core._table_shape(fmt, np.dtype(dtype)) is None:
+        pytest.skip(f"{name} from {np.dtype(dtype).name} takes the generic kernel (range or table size)")
+    x = _members(dtype, fmt, np.random.default_rng(7))
+    if not fmt.has_nan:
+        x = x[~np.isnan(x)]
+    for mode in MODES:
+        for overflow in ("ieee", "saturate", "sat_none"):
+            monkeypatch.setattr(core, "_USE_TABLES", True)
+            fast = fs.encode(x, fmt, rounding=mode, overflow=overflow)
+            fast_values = fs.cast(x, fmt, rounding=mode, overflow=overflow, dtype=np.float64)
+            monkeypatch.setattr(core, "_USE_TABLES", False)
+            slow = fs.encode(x, fmt, rounding=mode, overflow=overflow)
+            slow_values = fs.cast(x, fmt, rounding=mode, overflow=overflow, dtype=np.float64)
+            bad = np.flatnonzero(fast != slow)
+            assert bad.size == 0, (mode, overflow, x[bad[:5]], fast[bad[:5]], slow[bad[:5]])
+            np.testing.assert_array_equal(fast_values.view(np.uint64) | np.isnan(fast_values),
+                                          slow_values.view(np.uint64) | np.isnan(slow_values))
+
+
+def test_common_formats_take_the_table_path():
+    for name in ["float8_e4m3fn", "float8_e5m2", "float4_e2m1fn", "float6_e2m3fn"]:
+        for dtype in (np.float16, np.float32, np.float64):
+            assert core._table_shape(fs.get_format(name), np.dtype(dtype)) is not None, (name, dtype)
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "float16", "tfloat32", "float8_e8m0fnu", "int8"])
+def test_formats_outside_the_table_path(name):
+    """Many mantissa bits, a range below float32's, integers: no table (the generic kernel)."""
+    assert core._table_shape(fs.get_format(name), np.dtype(np.float32)) is None
+
+
+def test_decode_table_equals_arithmetic_decode(monkeypatch):
+    for name in ["float8_e4m3fn", "float16", "bfloat16", "float4_e2m1fn", "float8_e8m0fnu", "int4", "binary8p1ue"]:
+        fmt = fs.get_format(name)
+        codes = np.arange(fmt.num_codes, dtype=np.int64)
+        monkeypatch.setattr(core, "_USE_TABLES", True)
+        fast = fs.decode(codes, fmt, dtype=np.float64)
+        monkeypatch.setattr(core, "_USE_TABLES", False)
+        slow = fs.decode(codes, fmt, dtype=np.float64)
+        np.testing.assert_array_equal(fast.view(np.uint64) | np.isnan(fast), slow.view(np.uint64) | np.isnan(slow))
