@@ -1,0 +1,312 @@
+"""The one table of deliberate differences between floatsim and its external oracles.
+
+Every row names an oracle, a format and one input, and states what floatsim and the
+oracle return for it, with the reason. ``floatsim_code`` and ``oracle_code`` are
+Python expressions (evaluated with ``np``, ``math``, ``ml_dtypes``, ``fs`` = floatsim,
+``gfloat`` and ``gmpy2`` in scope); ``test_difference_row`` in
+``tests/test_core_oracles.py`` runs both for every row and asserts both stated results,
+so the table cannot go stale. ``docs/differences.md`` renders the same table
+(:func:`render_markdown`).
+
+Rows with ``differs=False`` record an edge case where the two *agree* although one
+might expect otherwise (or where an option of floatsim reproduces the oracle); the
+test asserts that they agree.
+
+A result is a float (NaN compared as a class, the sign of zero compared) or the name
+of the exception the call raises (``"ValueError"``).
+
+The comparison tests that sweep many inputs (``test_core_oracles.py``) never filter
+silently: each input they leave out of a bit-exact comparison belongs to one of the
+row ``kind`` s below, and the test counts the exceptions and asserts their kind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+__all__ = ["DIFFERENCES", "Difference", "KINDS", "render_markdown", "PREAMBLE"]
+
+#: imports every code snippet of the table needs
+PREAMBLE = "import math\nimport numpy as np, ml_dtypes, gmpy2\nimport gfloat, gfloat.formats\nimport floatsim as fs"
+
+NAN = math.nan
+RAISES = "ValueError"
+
+
+@dataclasses.dataclass(frozen=True)
+class Difference:
+    id: str
+    oracle: str  # "ml_dtypes", "gfloat", "mpfr", "numpy"
+    fmt: str  # floatsim format name
+    x: str  # the input, as a Python expression
+    dtype: str  # numpy dtype of the input: "float32" or "float64"
+    floatsim_code: str
+    oracle_code: str
+    floatsim_result: float | str
+    oracle_result: float | str
+    reason: str
+    kind: str  # the class of inputs this row stands for (used by the sweeping tests)
+    differs: bool = True
+
+    @property
+    def value(self) -> float:
+        return float(eval(self.x, {"math": math, "nan": math.nan, "inf": math.inf}))  # noqa: S307
+
+
+# --------------------------------------------------------------------------- code builders
+def _fs_cast(fmt, x, dtype, **kw):
+    args = "".join(f", {k}={v!r}" for k, v in kw.items())
+    return f"float(fs.cast(np.{dtype}({x}), {fmt!r}{args}))"
+
+
+def _ml_astype(fmt, x, dtype):
+    return f"float(np.array([{x}], np.{dtype}).astype(ml_dtypes.{fmt})[0])"
+
+
+_GF_FI = {
+    "float8_e8m0fnu": "gfloat.formats.format_info_ocp_e8m0",
+    "float4_e2m1fn": "gfloat.formats.format_info_ocp_e2m1",
+    "float8_e4m3fn": "gfloat.formats.format_info_ocp_e4m3",
+    "binary8p4sf": "gfloat.formats.format_info_p3109(8, 4, gfloat.Signedness.Signed, gfloat.Domain.Finite)",
+    "binary8p1uf": "gfloat.formats.format_info_p3109(8, 1, gfloat.Signedness.Unsigned, gfloat.Domain.Finite)",
+}
+
+
+def _gfloat(fmt, x, dtype, sat=False):
+    return (f"float(gfloat.round_ndarray({_GF_FI[fmt]}, np.array([{x}], np.{dtype}), "
+            f"gfloat.RoundMode.TiesToEven, sat={sat})[0])")
+
+
+def _row(id, oracle, fmt, x, dtype, floatsim_code, oracle_code, fs_res, or_res, reason, kind, differs=True):
+    return Difference(id, oracle, fmt, x, dtype, floatsim_code, oracle_code, fs_res, or_res, reason, kind, differs)
+
+
+_DOUBLE = ("ml_dtypes array casts convert float64 to float32 first and round again (jax-ml/ml_dtypes PR #401); "
+           "floatsim rounds float64 input once, directly to the target (the correctly rounded result, as MPFR)")
+_E8M0_TIE = ("at precision 1 floatsim breaks ties to the even *code* (P3109 CodeIsEven; for E8M0 the parity of "
+             "the exponent field), ml_dtypes / MPFR round ties up in magnitude (ml_dtypes PR #398 proposes "
+             "the even rule)")
+_E8M0_SUB = ("ml_dtypes maps every float32-subnormal input in (2**-127, 2**-126) to 2**-126 although 2**-127 is "
+             "nearer below 1.5*2**-127 (torch does the same); floatsim rounds to nearest")
+_FP_NAN = ("FP4 / FP6 have no NaN: ml_dtypes writes its 'quiet NaN', which is the -0 pattern (and -NaN gives "
+           "+0); floatsim refuses, because a silent zero hides the NaN")
+_GF_V3 = ("gfloat 0.5.2 follows P3109 v3 (OvfInf: finite-domain overflow -> NaN); floatsim's 'sat_none' is "
+          "P3109 v4 SatNone, which sends finite-domain overflow and +inf to MaxFinite")
+_GF62 = ("gfloat 0.5.2 returns values E8M0 cannot represent for zero, negatives and underflow "
+         "(graphcore-research/gfloat #62, fixed after 0.5.2); floatsim returns format values")
+
+DIFFERENCES: list[Difference] = [
+    # ---------------------------------------------------------------- ml_dtypes 0.6.0
+    _row("mldtypes-f64-double-rounding-e4m3fn", "ml_dtypes", "float8_e4m3fn", "1.0625 + 2**-30", "float64",
+         _fs_cast("float8_e4m3fn", "1.0625 + 2**-30", "float64"),
+         _ml_astype("float8_e4m3fn", "1.0625 + 2**-30", "float64"), 1.125, 1.0, _DOUBLE, "float64-double-rounding"),
+    _row("mldtypes-f64-double-rounding-e4m3fn-negative", "ml_dtypes", "float8_e4m3fn", "-431.99999999999994",
+         "float64", _fs_cast("float8_e4m3fn", "-431.99999999999994", "float64"),
+         _ml_astype("float8_e4m3fn", "-431.99999999999994", "float64"), -416.0, -448.0,
+         _DOUBLE + "; float32 rounds the input to -432, a tie between -416 and -448", "float64-double-rounding"),
+    _row("mldtypes-f64-double-rounding-bfloat16", "ml_dtypes", "bfloat16", "1 + 2**-8 + 2**-30", "float64",
+         _fs_cast("bfloat16", "1 + 2**-8 + 2**-30", "float64"),
+         _ml_astype("bfloat16", "1 + 2**-8 + 2**-30", "float64"), 1.0078125, 1.0,
+         _DOUBLE + "; for bfloat16 every ml_dtypes path (scalar constructor included) rounds twice",
+         "float64-double-rounding"),
+    _row("mldtypes-f64-double-rounding-e2m1", "ml_dtypes", "float4_e2m1fn", "1.25 + 2**-30", "float64",
+         _fs_cast("float4_e2m1fn", "1.25 + 2**-30", "float64"),
+         _ml_astype("float4_e2m1fn", "1.25 + 2**-30", "float64"), 1.5, 1.0, _DOUBLE, "float64-double-rounding"),
+    _row("mldtypes-f64-scalar-path-rounds-once", "ml_dtypes", "float8_e4m3fn", "1.0625 + 2**-30", "float64",
+         _fs_cast("float8_e4m3fn", "1.0625 + 2**-30", "float64"),
+         "float(ml_dtypes.float8_e4m3fn(1.0625 + 2**-30))", 1.125, 1.125,
+         "the ml_dtypes scalar constructor from a Python float rounds once, as floatsim does: the oracle "
+         "for float64 inputs", "float64-double-rounding", differs=False),
+    _row("mldtypes-e8m0-tie-3", "ml_dtypes", "float8_e8m0fnu", "3.0", "float32",
+         _fs_cast("float8_e8m0fnu", "3.0", "float32"), _ml_astype("float8_e8m0fnu", "3.0", "float32"),
+         2.0, 4.0, _E8M0_TIE, "e8m0-exact-tie"),
+    _row("mldtypes-e8m0-tie-12", "ml_dtypes", "float8_e8m0fnu", "12.0", "float32",
+         _fs_cast("float8_e8m0fnu", "12.0", "float32"), _ml_astype("float8_e8m0fnu", "12.0", "float32"),
+         8.0, 16.0, _E8M0_TIE, "e8m0-exact-tie"),
+    _row("mldtypes-e8m0-tie-0.75", "ml_dtypes", "float8_e8m0fnu", "0.75", "float32",
+         _fs_cast("float8_e8m0fnu", "0.75", "float32"), _ml_astype("float8_e8m0fnu", "0.75", "float32"),
+         0.5, 1.0, _E8M0_TIE, "e8m0-exact-tie"),
+    _row("mldtypes-e8m0-tie-1.5", "ml_dtypes", "float8_e8m0fnu", "1.5", "float32",
+         _fs_cast("float8_e8m0fnu", "1.5", "float32"), _ml_astype("float8_e8m0fnu", "1.5", "float32"),
+         2.0, 2.0, "a tie whose upper neighbour has the even code (2 = code 128): both rules agree",
+         "e8m0-exact-tie", differs=False),
+    _row("mldtypes-e8m0-tie-6", "ml_dtypes", "float8_e8m0fnu", "6.0", "float32",
+         _fs_cast("float8_e8m0fnu", "6.0", "float32"), _ml_astype("float8_e8m0fnu", "6.0", "float32"),
+         8.0, 8.0, "a tie whose upper neighbour has the even code (8 = code 130): both rules agree",
+         "e8m0-exact-tie", differs=False),
+    _row("mldtypes-e8m0-float32-subnormal-input", "ml_dtypes", "float8_e8m0fnu", "1.25 * 2**-127", "float32",
+         _fs_cast("float8_e8m0fnu", "1.25 * 2**-127", "float32"),
+         _ml_astype("float8_e8m0fnu", "1.25 * 2**-127", "float32"), 2.0**-127, 2.0**-126, _E8M0_SUB,
+         "e8m0-subnormal-anomaly"),
+    _row("mldtypes-e8m0-scalar-overflow-wrap", "ml_dtypes", "float8_e8m0fnu", "1.75 * 2**128", "float64",
+         _fs_cast("float8_e8m0fnu", "1.75 * 2**128", "float64"),
+         "float(ml_dtypes.float8_e8m0fnu(1.75 * 2**128))", NAN, 2.0**-127,
+         "the ml_dtypes E8M0 scalar constructor wraps float64 inputs in [1.5*2**128, 2**129) around to code 0 "
+         "(2**-127); they overflow, and floatsim gives NaN (the array cast from float32 cannot reach them)",
+         "e8m0-scalar-overflow-wrap"),
+    _row("mldtypes-e8m0-zero", "ml_dtypes", "float8_e8m0fnu", "0.0", "float32",
+         _fs_cast("float8_e8m0fnu", "0.0", "float32"), _ml_astype("float8_e8m0fnu", "0.0", "float32"),
+         NAN, NAN, "E8M0 has no zero: both give NaN (floatsim: the smallest value under overflow='saturate')",
+         "e8m0-no-zero", differs=False),
+    _row("mldtypes-e8m0-negative", "ml_dtypes", "float8_e8m0fnu", "-1.0", "float32",
+         _fs_cast("float8_e8m0fnu", "-1.0", "float32"), _ml_astype("float8_e8m0fnu", "-1.0", "float32"),
+         NAN, NAN, "E8M0 is unsigned: both give NaN for negatives", "e8m0-no-zero", differs=False),
+    _row("mldtypes-fp4-nan", "ml_dtypes", "float4_e2m1fn", "math.nan", "float32",
+         _fs_cast("float4_e2m1fn", "math.nan", "float32"), _ml_astype("float4_e2m1fn", "math.nan", "float32"),
+         RAISES, -0.0, _FP_NAN, "nan-into-no-nan-format"),
+    _row("mldtypes-fp6-negative-nan", "ml_dtypes", "float6_e3m2fn", "-math.nan", "float32",
+         _fs_cast("float6_e3m2fn", "-math.nan", "float32"), _ml_astype("float6_e3m2fn", "-math.nan", "float32"),
+         RAISES, 0.0, _FP_NAN, "nan-into-no-nan-format"),
+    _row("mldtypes-e4m3fn-saturate-option", "ml_dtypes", "float8_e4m3fn", "500.0", "float32",
+         _fs_cast("float8_e4m3fn", "500.0", "float32", overflow="saturate"),
+         _ml_astype("float8_e4m3fn", "500.0", "float32"), 448.0, NAN,
+         "an option, not a default: floatsim's default overflow='ieee' gives NaN like ml_dtypes; ml_dtypes "
+         "has no switch for the OCP saturating mode", "option"),
+    _row("mldtypes-int4-nan", "ml_dtypes", "int4", "math.nan", "float32",
+         _fs_cast("int4", "math.nan", "float32", rounding="toward_zero", overflow="wrap"),
+         _ml_astype("int4", "math.nan", "float32"), RAISES, 0.0,
+         "integer formats have no NaN: ml_dtypes writes 0, floatsim refuses", "nan-into-no-nan-format"),
+    _row("mldtypes-int4-inf", "ml_dtypes", "int4", "math.inf", "float32",
+         _fs_cast("int4", "math.inf", "float32", rounding="toward_zero", overflow="wrap"),
+         _ml_astype("int4", "math.inf", "float32"), 0.0, 0.0,
+         "with overflow='wrap', +-inf gives 0 as in ml_dtypes", "int-wrap", differs=False),
+    _row("mldtypes-int4-default-policy", "ml_dtypes", "int4", "100.0", "float32",
+         _fs_cast("int4", "100.0", "float32"), _ml_astype("int4", "100.0", "float32"), 7.0, 4.0,
+         "floatsim's defaults for integer formats are nearest_even + saturate; ml_dtypes truncates and wraps "
+         "(floatsim reproduces it with rounding='toward_zero', overflow='wrap')", "option"),
+    # ---------------------------------------------------------------- gfloat 0.5.2
+    _row("gfloat-p3109-finite-overflow", "gfloat", "binary8p4sf", "300.0", "float64",
+         _fs_cast("binary8p4sf", "300.0", "float64", overflow="sat_none"), _gfloat("binary8p4sf", "300.0", "float64"),
+         240.0, NAN, _GF_V3, "gfloat-finite-domain-overflow"),
+    _row("gfloat-p3109-finite-inf", "gfloat", "binary8p4sf", "math.inf", "float64",
+         _fs_cast("binary8p4sf", "math.inf", "float64", overflow="sat_none"),
+         _gfloat("binary8p4sf", "math.inf", "float64"), 240.0, NAN, _GF_V3, "gfloat-finite-domain-overflow"),
+    _row("gfloat-p3109-finite-overflow-ieee", "gfloat", "binary8p4sf", "300.0", "float64",
+         _fs_cast("binary8p4sf", "300.0", "float64"), _gfloat("binary8p4sf", "300.0", "float64"), NAN, NAN,
+         "floatsim's default overflow='ieee' (the ml_dtypes fnuz behaviour) gives NaN, as gfloat sat=False does",
+         "gfloat-finite-domain-overflow", differs=False),
+    _row("gfloat-e8m0-tie-3", "gfloat", "float8_e8m0fnu", "3.0", "float64",
+         _fs_cast("float8_e8m0fnu", "3.0", "float64"), _gfloat("float8_e8m0fnu", "3.0", "float64"), 2.0, 2.0,
+         "gfloat applies the P3109 even-code tie rule at precision 1, as floatsim does", "e8m0-exact-tie",
+         differs=False),
+    _row("gfloat-e8m0-zero", "gfloat", "float8_e8m0fnu", "0.0", "float64",
+         _fs_cast("float8_e8m0fnu", "0.0", "float64"), _gfloat("float8_e8m0fnu", "0.0", "float64"), NAN, 0.0,
+         _GF62, "gfloat-e8m0-non-value"),
+    _row("gfloat-e8m0-negative", "gfloat", "float8_e8m0fnu", "-1.0", "float64",
+         _fs_cast("float8_e8m0fnu", "-1.0", "float64"), _gfloat("float8_e8m0fnu", "-1.0", "float64"), NAN, -1.0,
+         _GF62, "gfloat-e8m0-non-value"),
+    _row("gfloat-e8m0-underflow", "gfloat", "float8_e8m0fnu", "2**-128", "float64",
+         _fs_cast("float8_e8m0fnu", "2**-128", "float64"), _gfloat("float8_e8m0fnu", "2**-128", "float64"),
+         2.0**-127, 2.0**-128, _GF62, "gfloat-e8m0-non-value"),
+    _row("gfloat-e8m0-float32-subnormal-input", "gfloat", "float8_e8m0fnu", "1.25 * 2**-127", "float64",
+         _fs_cast("float8_e8m0fnu", "1.25 * 2**-127", "float64"),
+         _gfloat("float8_e8m0fnu", "1.25 * 2**-127", "float64"), 2.0**-127, 2.0**-127,
+         "gfloat rounds to nearest here, as floatsim does (ml_dtypes does not, see "
+         "mldtypes-e8m0-float32-subnormal-input)", "e8m0-subnormal-anomaly", differs=False),
+    _row("gfloat-unsigned-negative", "gfloat", "binary8p1uf", "-1.0", "float64",
+         _fs_cast("binary8p1uf", "-1.0", "float64"), _gfloat("binary8p1uf", "-1.0", "float64"), NAN, -1.0,
+         "gfloat 0.5.2 rounds negative inputs into unsigned P3109 formats to negative numbers the format "
+         "cannot represent; floatsim applies the overflow policy to a negative R (NaN under 'ieee' and "
+         "'sat_none', 0 under 'saturate')", "gfloat-unsigned-negative"),
+    _row("gfloat-fp4-nan", "gfloat", "float4_e2m1fn", "math.nan", "float64",
+         _fs_cast("float4_e2m1fn", "math.nan", "float64"), _gfloat("float4_e2m1fn", "math.nan", "float64"),
+         RAISES, NAN, "gfloat round_ndarray returns NaN, which FP4 cannot encode (its round_float raises, "
+         "as floatsim does)", "nan-into-no-nan-format"),
+    # ---------------------------------------------------------------- MPFR (gmpy2 2.3.2)
+    _row("mpfr-e8m0-tie-3", "mpfr", "float8_e8m0fnu", "3.0", "float64",
+         _fs_cast("float8_e8m0fnu", "3.0", "float64"),
+         "float(gmpy2.context(precision=1, emin=-126, emax=128, round=gmpy2.RoundToNearest)"
+         ".plus(gmpy2.mpfr(3.0)))", 2.0, 4.0,
+         "MPFR's round-to-nearest at precision 1 breaks ties up in magnitude; floatsim uses the P3109 even-code "
+         "rule (the MPFR comparisons in test_core_oracles.py resolve precision-1 ties with that rule)",
+         "e8m0-exact-tie"),
+    # ---------------------------------------------------------------- numpy float16
+    _row("numpy-float16-f64-single-rounding", "numpy", "float16", "1 + 2**-11 + 2**-40", "float64",
+         _fs_cast("float16", "1 + 2**-11 + 2**-40", "float64"),
+         "float(np.array([1 + 2**-11 + 2**-40], np.float64).astype(np.float16)[0])", 1 + 2**-10, 1 + 2**-10,
+         "numpy rounds float64 to float16 once, as floatsim does", "float64-double-rounding", differs=False),
+]
+
+
+#: every kind of the table, and where the sweeping tests handle its inputs
+KINDS: dict[str, str] = {
+    "float64-double-rounding": "float64 input: floatsim rounds once; ml_dtypes array casts round twice (via "
+                               "float32). The float64 sweeps compare with the ml_dtypes scalar path and MPFR "
+                               "instead (test_float64_vs_mldtypes_scalar_path, test_deterministic_modes_vs_mpfr).",
+    "e8m0-exact-tie": "E8M0 ties 1.5*2**k whose lower neighbour has the even code; the float32 sweep against "
+                      "ml_dtypes computes them from the input (test_mldtypes_encode_cast_float32).",
+    "e8m0-subnormal-anomaly": "E8M0, inputs in (2**-127, 1.5*2**-127): ml_dtypes gives 2**-126 "
+                              "(test_mldtypes_encode_cast_float32, test_float64_vs_mldtypes_scalar_path).",
+    "e8m0-scalar-overflow-wrap": "E8M0, float64 inputs in [1.5*2**128, 2**129) through the ml_dtypes scalar "
+                                 "constructor (test_float64_vs_mldtypes_scalar_path).",
+    "e8m0-no-zero": "E8M0 zero and negatives: both give NaN (no difference).",
+    "nan-into-no-nan-format": "NaN into FP4 / FP6 / integer formats: floatsim raises ValueError "
+                              "(test_mldtypes_nan_into_fp4_fp6, test_mldtypes_int_truncate_wrap).",
+    "gfloat-finite-domain-overflow": "P3109 finite formats, overflow and +-inf under SatNone: gfloat (v3) NaN, "
+                                     "floatsim (v4) +-max (test_gfloat_finite_domain_overflow).",
+    "gfloat-e8m0-non-value": "gfloat E8M0 zero, negatives, underflow: values outside the format (test_vs_gfloat).",
+    "gfloat-unsigned-negative": "negative inputs into unsigned formats: gfloat returns negative numbers "
+                                "(test_vs_gfloat).",
+    "option": "a floatsim option or default that differs from the oracle's only behaviour.",
+    "int-wrap": "integer formats with overflow='wrap' (no difference).",
+}
+
+
+def _fmt_result(r) -> str:
+    if isinstance(r, str):
+        return f"raises {r}"
+    if math.isnan(r):
+        return "nan"
+    if r == 0:
+        return "-0.0" if math.copysign(1, r) < 0 else "0.0"
+    if r != 0 and abs(math.log2(abs(r))) > 20 and abs(r) == 2.0 ** round(math.log2(abs(r))):
+        return f"{'-' if r < 0 else ''}2**{round(math.log2(abs(r)))}"
+    return repr(r)
+
+
+def render_markdown() -> str:
+    """docs/differences.md, generated from :data:`DIFFERENCES`."""
+    lines = [
+        "# Known differences between floatsim and other implementations",
+        "",
+        "<!-- generated: python tests/differences.py > docs/differences.md (edit the table in tests/differences.py) -->",
+        "",
+        "floatsim is tested bit for bit against ml_dtypes, numpy.float16, gfloat and MPFR (gmpy2). Where it",
+        "deliberately differs, the difference is a row of one table, `tests/differences.py`, and a test",
+        "(`tests/test_core_oracles.py::test_difference_row`) runs both sides of every row and asserts both",
+        "stated results, so this page cannot go stale. Rows marked *agrees* record an edge case where the two",
+        "give the same result (or where a floatsim option reproduces the oracle).",
+        "",
+        "The tests that sweep many inputs against an oracle leave out of the bit-exact comparison only the",
+        "inputs of a listed *kind*, and assert how many there are and that each one is of that kind.",
+        "",
+        "Versions: ml_dtypes 0.6.0, gfloat 0.5.2, gmpy2 2.3.2 (MPFR 4.2.2), numpy 2.x.",
+        "",
+        "| id | oracle | format | input | floatsim | oracle | kind | reason |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for d in DIFFERENCES:
+        oracle_res = _fmt_result(d.oracle_result) + ("" if d.differs else " (*agrees*)")
+        lines.append(
+            f"| `{d.id}` | {d.oracle} | `{d.fmt}` | {d.dtype} `{d.x}` | {_fmt_result(d.floatsim_result)} "
+            f"| {oracle_res} | {d.kind} | {d.reason} |"
+        )
+    lines += ["", "## Kinds", "", "| kind | inputs, and the tests that sweep them |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in KINDS.items()]
+    lines += ["", "## Runnable examples", "", "Every example starts with", "", "```python", PREAMBLE, "```", ""]
+    for d in DIFFERENCES:
+        lines += [
+            f"### `{d.id}`",
+            "",
+            "```python",
+            f"{d.floatsim_code}  # floatsim: {_fmt_result(d.floatsim_result)}",
+            f"{d.oracle_code}  # {d.oracle}: {_fmt_result(d.oracle_result)}",
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render_markdown())
