@@ -482,3 +482,53 @@ def table_decode_kernel(codes, out, values):
         bad += (c < 0) | (c >= n)
         out[i] = values[min(max(c, np.int64(0)), n - 1)]
     return bad
+
+
+# --------------------------------------------------------------------------- prefix formats
+# A format with the source's exponent width and bias, IEEE specials and subnormals
+# (bfloat16 and TF32 from float32) is a *prefix* of the source layout: its code is
+# the top bits of the source pattern, and rounding happens at the fixed position
+# s = src_m - M for every input, subnormals included:
+#
+#   float32:   S EEEEEEEE MMMMMMM | mmmmmmmmmmmmmmmm      code = top 16 bits (+1 if rounding away)
+#
+# so the whole projection is a shift, the shared rounding decision and the shared
+# finishing of codes; a cast writes ``code << s``.
+@kernel
+def _prefix_chunk(src, out, fp, pp, emit_value, stochastic, rbits, key, offset):
+    src_m, src_bias, src_e = ieee_layout(src.itemsize)
+    s = src_m - fp.mant_bits
+    all_ones = (np.int64(1) << src_e) - 1
+    mag_mask = (((all_ones + 1) << src_m) - 1)
+    shift = np.uint64(64 - pp.sr_bits) if stochastic else _U0
+    for i in range(src.size):
+        b = np.int64(src[i])
+        neg = b < 0
+        mag = b & mag_mask
+        special = (mag >> src_m) == all_ones
+        cls = (np.int64(special & ((mag & ((np.int64(1) << src_m) - 1)) == 0)) * INF
+               + np.int64(special & ((mag & ((np.int64(1) << src_m) - 1)) != 0)) * NAN
+               + np.int64(mag == 0) * ZERO)
+        lo = mag >> s
+        rem = mag & ((np.int64(1) << s) - 1)
+        if stochastic:
+            up = away_stochastic(pp.mode, rem, s, pp.sr_bits, random_r(rbits, i, key, i + offset, shift))
+        else:
+            up = away_deterministic(pp.mode, rem, s, lo, neg)
+        code = finish_code(cls, neg, lo + np.int64(up), fp, pp)
+        if emit_value:
+            out[i] = code << s
+        else:
+            out[i] = code
+    return 0
+
+
+@parallel_kernel
+def prefix_round_kernel(src, out, fp, pp, emit_value, stochastic, rbits, key, offset):
+    """round_kernel for prefix formats of the source (see above); formats with NaN only, so no errors."""
+    errors = 0
+    for c in prange(num_chunks(src.size)):
+        lo, hi = chunk_bounds(c, src.size)
+        rb = rbits[lo:hi] if rbits.size > 0 else rbits
+        errors += _prefix_chunk(src[lo:hi], out[lo:hi], fp, pp, emit_value, stochastic, rb, key, offset + lo)
+    return errors

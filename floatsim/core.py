@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _kernels as K
-from .format import FloatFormat, IntFormat
+from .format import FloatFormat, IntFormat, Specials
 from .formats import get_format
 from .rounding import Overflow, Rounding
 
@@ -32,10 +32,12 @@ _IEEE = {
 
 _SEED_SALT = 0x5EEDF10A7516  # xor-ed into seeds before mixing
 
-# FLOATSIM_NO_TABLES=1 forces the generic arithmetic kernels everywhere (the tests compare both paths)
+# FLOATSIM_NO_TABLES=1 turns the fast paths (lookup tables, prefix formats) off and forces the
+# generic arithmetic kernels everywhere; the tests compare both
 _USE_TABLES = os.environ.get("FLOATSIM_NO_TABLES", "").strip().lower() in ("", "0", "false", "no")
 _NO_VALUES = np.zeros(1, np.int64)
 _NO_BITS = np.zeros(0, np.uint64)
+_CODE_DTYPES = {np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.int64)}
 
 
 class ProjParams(NamedTuple):
@@ -310,6 +312,16 @@ def _class_representatives(src_dtype: np.dtype, shift: int, width: int) -> np.nd
     return reps.astype(view.str.replace("i", "u")).view(view)
 
 
+def _is_prefix(fmt, src_dtype: np.dtype) -> bool:
+    """Whether ``fmt`` is the source layout with fewer mantissa bits (bfloat16 / TF32 from float32)."""
+    src_m, src_bias, src_e, _ = _IEEE[src_dtype]
+    return (
+        isinstance(fmt, FloatFormat) and fmt.signed and fmt.subnormals and fmt.has_zero
+        and fmt.specials is Specials.IEEE and fmt.exponent_bits == src_e and fmt.bias == src_bias
+        and 0 < fmt.mantissa_bits <= src_m
+    )
+
+
 @functools.cache
 def _round_table(fmt, rnd: Rounding, ov: Overflow, src_dtype: np.dtype):
     """``(table, shift, width_mask)`` for the table fast path, or None where it does not apply.
@@ -368,6 +380,8 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
         errors = K.table_round_kernel(src, dst, *table, values, emit_value)
     elif isinstance(fmt, IntFormat):
         errors = K.round_int_kernel(src, dst, fp, pp, emit_value, *random)
+    elif _USE_TABLES and _is_prefix(fmt, arr.dtype) and (not emit_value or out_dtype == arr.dtype):
+        errors = K.prefix_round_kernel(src, dst, fp, pp, emit_value, *random)
     else:
         errors = K.round_kernel(src, dst, fp, pp, emit_value, *random)
     if errors:
@@ -490,6 +504,8 @@ def decode(codes, fmt, *, dtype=None, out=None):
     src = np.ascontiguousarray(arr).reshape(-1)
     if src.dtype == np.uint64:
         src = src.view(np.int64)  # huge codes become negative and are reported as out of range
+    elif src.dtype not in _CODE_DTYPES:
+        src = src.astype(np.int64)  # one compiled kernel per code dtype: keep their number small
     dst = res.reshape(-1).view(out_view) if res.flags.c_contiguous else np.empty(arr.size, out_view)
     if _USE_TABLES and fmt.bits <= _DECODE_TABLE_MAX_BITS:
         bad = K.table_decode_kernel(src, dst, _value_table(fmt, out_dtype))

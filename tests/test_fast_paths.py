@@ -81,3 +81,32 @@ def test_decode_table_equals_arithmetic_decode(monkeypatch):
         monkeypatch.setattr(core, "_USE_TABLES", False)
         slow = fs.decode(codes, fmt, dtype=np.float64)
         np.testing.assert_array_equal(fast.view(np.uint64) | np.isnan(fast), slow.view(np.uint64) | np.isnan(slow))
+
+
+@pytest.mark.parametrize(("name", "dtype"), [("bfloat16", np.float32), ("tfloat32", np.float32),
+                                             ("float16", np.float16), ("float32", np.float32)])
+def test_prefix_path_equals_generic_kernel(name, dtype, monkeypatch):
+    """bfloat16 / TF32 from float32 round at a fixed bit position: every mode, policy and stochastic variant."""
+    fmt = fs.get_format(name)
+    assert core._is_prefix(fmt, np.dtype(dtype))
+    rng = np.random.default_rng(3)
+    width = np.dtype(dtype).itemsize * 8
+    bits = rng.integers(0, 1 << width, 200_000, dtype=np.uint64)
+    s = fmt.mantissa_bits - (np.finfo(dtype).nmant)  # make ties and near-ties common
+    bits[::3] &= ~np.uint64((1 << max(-s - 1, 0)) - 1)
+    x = bits.astype(_UINT[np.dtype(dtype)]).view(dtype)
+    r = rng.integers(0, 1 << 62, x.size, dtype=np.uint64)
+    cases = [(m, {}) for m in MODES] + [("stochastic", {"random_bits": r * np.uint64(4)}),
+                                        ("stochastic_c", {"random_bits": r >> np.uint64(59), "sr_bits": 3}),
+                                        ("stochastic", {"seed": 5})]
+    for mode, kw in cases:
+        for overflow in ("ieee", "saturate", "sat_none"):
+            results = []
+            for fast in (True, False):
+                monkeypatch.setattr(core, "_USE_TABLES", fast)
+                results.append((fs.encode(x, fmt, rounding=mode, overflow=overflow, **kw),
+                                fs.cast(x, fmt, rounding=mode, overflow=overflow, **kw)))
+            (c1, v1), (c2, v2) = results
+            bad = np.flatnonzero(c1 != c2)
+            assert bad.size == 0, (mode, overflow, x[bad[:5]], c1[bad[:5]], c2[bad[:5]])
+            np.testing.assert_array_equal(v1.view(_UINT[np.dtype(dtype)]), v2.view(_UINT[np.dtype(dtype)]))
