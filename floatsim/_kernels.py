@@ -532,3 +532,15 @@ def prefix_round_kernel(src, out, fp, pp, emit_value, stochastic, rbits, key, of
         rb = rbits[lo:hi] if rbits.size > 0 else rbits
         errors += _prefix_chunk(src[lo:hi], out[lo:hi], fp, pp, emit_value, stochastic, rb, key, offset + lo)
     return errors
+
+
+@parallel_kernel
+def table_cast_kernel(src, out, table, shift, width_mask, sentinel):
+    """Cast by one lookup in a table of output bit patterns per class (``sentinel`` marks errors)."""
+    errors = 0
+    for i in prange(src.size):
+        v = table[table_class(np.int64(src[i]) & width_mask, shift)]
+        bad = v == sentinel
+        errors += np.int64(bad)
+        out[i] = 0 if bad else v
+    return errors

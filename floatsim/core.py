@@ -342,6 +342,23 @@ def _round_table(fmt, rnd: Rounding, ov: Overflow, src_dtype: np.dtype):
 
 
 @functools.cache
+def _cast_table(fmt, rnd: Rounding, ov: Overflow, src_dtype: np.dtype, out_dtype: np.dtype):
+    """``(values per class, shift, width_mask, sentinel)``: the code table composed with the value table.
+
+    One dependent load per element instead of two (about 2x faster). Error classes
+    hold ``sentinel``, the all-ones NaN pattern, which no cast ever produces (floatsim
+    writes quiet NaNs with an empty payload). None when the table would exceed 256 KiB.
+    """
+    table, shift, width_mask = _round_table(fmt, rnd, ov, src_dtype)
+    view = _IEEE[out_dtype][3]
+    if table.size * view.itemsize > 1 << 18:
+        return None
+    sentinel = np.iinfo(view).max
+    fused = np.where(table < 0, sentinel, _value_table(fmt, out_dtype)[np.maximum(table, 0)]).astype(view)
+    return fused, shift, width_mask, view.type(sentinel)
+
+
+@functools.cache
 def _value_table(fmt, out_dtype: np.dtype):
     """Bit patterns (signed-integer view of ``out_dtype``) of the values of every code."""
     out_view = _IEEE[out_dtype][3]
@@ -375,7 +392,9 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
     rbits = _NO_BITS if rbits is None else rbits
     random = (rnd.is_stochastic, rbits, key, np.int64(offset))
     table = _round_table(fmt, rnd, ov, arr.dtype) if _USE_TABLES else None
-    if table is not None:
+    if table is not None and emit_value and (fused := _cast_table(fmt, rnd, ov, arr.dtype, out_dtype)) is not None:
+        errors = K.table_cast_kernel(src, dst, *fused)
+    elif table is not None:
         values = _value_table(fmt, out_dtype) if emit_value else _NO_VALUES
         errors = K.table_round_kernel(src, dst, *table, values, emit_value)
     elif isinstance(fmt, IntFormat):
