@@ -14,14 +14,12 @@ decode to +-0; they are tested on their own.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 
 import numpy as np
 import pytest
 
 import floatsim as fs
-from floatsim import core
 from floatsim import reference as ref
 from floatsim.format import FloatFormat, IntFormat
 from floatsim.formats import CATALOGUE, p3109
@@ -68,21 +66,7 @@ FLOAT_FORMATS = [f for f in CATALOGUE.values() if isinstance(f, FloatFormat) and
 ALL_FORMATS = FLOAT_FORMATS + INT_FORMATS
 
 
-# floatsim has a lookup-table fast path beside the generic arithmetic kernels; tests that
-# sweep many inputs run both (core._USE_TABLES is the switch FLOATSIM_NO_TABLES=1 sets)
-PATHS = ["default", "generic"] if hasattr(core, "_USE_TABLES") else ["default"]
-
-
-@contextlib.contextmanager
-def kernel_path(name):
-    saved = core._USE_TABLES if hasattr(core, "_USE_TABLES") else None
-    if name == "generic":
-        core._USE_TABLES = False
-    try:
-        yield
-    finally:
-        if saved is not None:
-            core._USE_TABLES = saved
+from kernel_paths import PATHS, kernel_path  # noqa: E402
 
 
 def _id(f):

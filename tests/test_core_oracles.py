@@ -13,7 +13,6 @@ exactly that set (and that it is not empty), and checks both sides on it.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import pathlib
 import warnings
@@ -24,7 +23,6 @@ import pytest
 from differences import DIFFERENCES, KINDS, PREAMBLE, render_markdown
 
 import floatsim as fs
-from floatsim import core
 from floatsim import reference as ref
 from floatsim.format import FloatFormat, IntFormat
 from floatsim.formats import p3109
@@ -43,22 +41,7 @@ needs_gmpy2 = pytest.mark.skipif(gmpy2 is None, reason="gmpy2 (MPFR) not install
 needs_gfloat = pytest.mark.skipif(gfloat is None, reason="gfloat not installed")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-# floatsim has a lookup-table fast path beside the generic arithmetic kernels; tests that
-# sweep many inputs run both (core._USE_TABLES is the switch FLOATSIM_NO_TABLES=1 sets)
-PATHS = ["default", "generic"] if hasattr(core, "_USE_TABLES") else ["default"]
-
-
-@contextlib.contextmanager
-def kernel_path(name):
-    saved = core._USE_TABLES if hasattr(core, "_USE_TABLES") else None
-    if name == "generic":
-        core._USE_TABLES = False
-    try:
-        yield
-    finally:
-        if saved is not None:
-            core._USE_TABLES = saved
-
+from kernel_paths import PATHS, kernel_path  # noqa: E402
 
 DETERMINISTIC = ["nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd"]
 FLOAT_POLICIES = ["ieee", "saturate", "sat_propagate", "sat_none"]

@@ -10,7 +10,6 @@ exactly ``k`` of the ``2**N`` values of ``R`` (the largest ones):
 
 from __future__ import annotations
 
-import contextlib
 import math
 from fractions import Fraction
 
@@ -19,27 +18,12 @@ import numpy as np
 import pytest
 
 import floatsim as fs
-from floatsim import core
 from floatsim import reference as ref
 from floatsim.format import FloatFormat, IntFormat
 
 HALF = Fraction(1, 2)
 
-# floatsim has a lookup-table fast path beside the generic arithmetic kernels (stochastic
-# rounding included); the exact-count tests run both (core._USE_TABLES: FLOATSIM_NO_TABLES=1)
-PATHS = ["default", "generic"] if hasattr(core, "_USE_TABLES") else ["default"]
-
-
-@contextlib.contextmanager
-def kernel_path(name):
-    saved = core._USE_TABLES if hasattr(core, "_USE_TABLES") else None
-    if name == "generic":
-        core._USE_TABLES = False
-    try:
-        yield
-    finally:
-        if saved is not None:
-            core._USE_TABLES = saved
+from kernel_paths import PATHS, kernel_path  # noqa: E402
 
 
 def _rnite(y: Fraction) -> int:
