@@ -450,7 +450,13 @@ def decode_int_kernel(codes, out, ip, num_codes):
 # so the table is derived from the generic kernel, never written by hand.
 @helper
 def table_class(u, shift):
-    return ((u >> shift) << 1) | np.int64((u & ((np.int64(1) << shift) - 1)) != 0)
+    """Table index of a source bit pattern: (bits above ``shift``) * 2 + sticky.
+
+    The shift is logical (through uint64), so a float64 pattern with its sign bit set
+    gives a non-negative index: no wrap-around test on the index.
+    """
+    top = np.int64(np.uint64(u) >> np.uint64(shift))
+    return (top << 1) | np.int64((u & ((np.int64(1) << shift) - 1)) != 0)
 
 
 @parallel_kernel
