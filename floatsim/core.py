@@ -106,15 +106,14 @@ def _float_input(x, argument="x"):
             raise ValueError(f"{argument}: {dt.name} values beyond 2**53 are not exact in float64; "
                              "convert them to float yourself")
         return wide
-    if dt.kind == "V" or (dt.kind == "f" and dt not in _IEEE) or type(dt).__module__.startswith("ml_dtypes"):
+    fmt = None
+    if dt.kind in "fV":  # ml_dtypes floats (bfloat16, float8_*, ...) widen exactly to float32
         try:
             fmt = get_format(dt)
         except (TypeError, ValueError):
             fmt = None
-        if isinstance(fmt, FloatFormat) and fmt.exact_in(np.float32):
-            return arr.astype(np.float32)
-    if dt.kind in "fV" and dt.itemsize == 16 and dt.kind == "f":
-        raise TypeError(f"{argument}: {dt.name} input is not supported; convert to float64 first")
+    if isinstance(fmt, FloatFormat) and fmt.exact_in(np.float32):
+        return arr.astype(np.float32)
     raise TypeError(
         f"{argument} must hold real floating-point numbers (float16, float32, float64, an ml_dtypes float, "
         f"or integers), not {dt.name}"
@@ -145,10 +144,7 @@ def _output_dtype(fmt, dtype, default, argument="dtype"):
     if dt not in _IEEE:
         raise TypeError(f"{argument} must be float16, float32 or float64, not {dt.name}")
     if not fmt.exact_in(dt):
-        raise ValueError(
-            f"not every value of {fmt} is exact in {dt.name}; pass dtype=np.float64"
-            + ("" if fmt.exact_in(np.float64) else "")
-        )
+        raise ValueError(f"dtype: not every value of {fmt} is exact in {dt.name}; pass dtype=np.float64")
     return dt
 
 
