@@ -550,3 +550,77 @@ def table_cast_kernel(src, out, table, shift, width_mask, sentinel):
         errors += np.int64(bad)
         out[i] = 0 if bad else v
     return errors
+
+
+@helper
+def float64_to_float32_odd(b):
+    """Bit pattern of float64 ``b`` rounded to float32 with round-to-odd (NaN: a quiet NaN).
+
+    Round-to-odd to float32 followed by any deterministic rounding to a format with at
+    most 21 mantissa bits and float32's exponent range equals rounding the float64
+    directly (Boldo & Melquiond, "When double rounding is odd", 2005): float32 keeps two
+    bits more than such a target, and an inexact intermediate is never on its grid.
+
+        float64:  S EEEEEEEEEEE MMMMMMMMMMMMMMMMMMMMMMM | ddddddddddddddddddddddddddddd
+        float32:  S    EEEEEEEE MMMMMMMMMMMMMMMMMMMMMMM   (+1 in the last place if any d is set and it is even)
+    """
+    b = np.int64(b)
+    sign = pick(b < 0, np.int64(1) << 31, 0)
+    mag = b & ((np.int64(1) << 63) - 1)
+    ef = mag >> 52
+    m = mag & ((np.int64(1) << 52) - 1)
+    e = ef - 1023
+    special = ef == 2047
+    sig = m | (np.int64(ef != 0) << 52)
+    # normal float32 range: drop 29 bits; below it: drop 29 + (-126 - e) bits (float32 subnormals)
+    drop = 29 + max(np.int64(-126) - e, np.int64(0))
+    kept = sig >> min(drop, np.int64(63))
+    lost = (sig & ((np.int64(1) << min(drop, np.int64(62))) - 1)) != 0
+    lost = lost | ((drop > 62) & (sig != 0))
+    normal = e >= -126
+    body = pick(normal, ((e + 127) << 23) + (kept - (np.int64(1) << 23)), kept)
+    body = body | np.int64(lost)  # round to odd: an inexact result gets its last bit set
+    body = pick(e > 127, np.int64(0x7F7FFFFF), body)  # beyond float32: the largest finite (odd) value
+    nan = special & (m != 0)
+    body = pick(special, pick(nan, np.int64(0x7FC00000), np.int64(0x7F800000)), body)
+    return sign | body
+
+
+@kernel
+def _prefix_f64_chunk(src, out, fp, pp, emit_value):
+    s = 23 - fp.mant_bits
+    value_bits = np.empty(src.size if emit_value else 0, np.int32)
+    for i in range(src.size):
+        b = float64_to_float32_odd(src[i])
+        e64 = (np.int64(src[i]) >> 52) & 2047
+        over = (e64 != 2047) & (e64 > 1023 + 127)  # beyond float32: finite overflow in every mode
+        neg = (b >> 31) != 0
+        mag = b & 0x7FFFFFFF
+        special = (mag >> 23) == 255
+        cls = (np.int64(special & ((mag & 0x7FFFFF) == 0)) * INF
+               + np.int64(special & ((mag & 0x7FFFFF) != 0)) * NAN
+               + np.int64(mag == 0) * ZERO)
+        lo = mag >> s
+        up = away_deterministic(pp.mode, mag & ((np.int64(1) << s) - 1), s, lo, neg)
+        code = finish_code(cls, neg, pick(over, fp.max_mag + 1, lo + np.int64(up)), fp, pp)
+        if emit_value:
+            value_bits[i] = code << s  # the value as float32 bits (the format is a prefix of float32)
+        else:
+            out[i] = code
+    if emit_value:  # widen float32 -> float64 (exact) with the hardware conversion
+        wide = out.view(np.float64)
+        narrow = value_bits.view(np.float32)
+        for i in range(src.size):
+            wide[i] = np.float64(narrow[i])
+    return 0
+
+
+@parallel_kernel
+def prefix_f64_kernel(src, out, fp, pp, emit_value):
+    """Deterministic rounding of float64 into a prefix format of float32 (bfloat16, TF32): round to
+    odd to float32, then round at the fixed position (the float64 pass costs a few integer ops)."""
+    errors = 0
+    for c in prange(num_chunks(src.size)):
+        lo, hi = chunk_bounds(c, src.size)
+        errors += _prefix_f64_chunk(src[lo:hi], out[lo:hi], fp, pp, emit_value)
+    return errors

@@ -397,6 +397,9 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
         errors = K.round_int_kernel(src, dst, fp, pp, emit_value, *random)
     elif _USE_TABLES and _is_prefix(fmt, arr.dtype) and (not emit_value or out_dtype == arr.dtype):
         errors = K.prefix_round_kernel(src, dst, fp, pp, emit_value, *random)
+    elif (_USE_TABLES and not rnd.is_stochastic and arr.dtype == np.float64 and (not emit_value or out_dtype == arr.dtype)
+          and fmt.mantissa_bits <= 21 and _is_prefix(fmt, np.dtype(np.float32))):
+        errors = K.prefix_f64_kernel(src, dst, fp, pp, emit_value)
     else:
         errors = K.round_kernel(src, dst, fp, pp, emit_value, *random)
     if errors:

@@ -110,3 +110,28 @@ def test_prefix_path_equals_generic_kernel(name, dtype, monkeypatch):
             bad = np.flatnonzero(c1 != c2)
             assert bad.size == 0, (mode, overflow, x[bad[:5]], c1[bad[:5]], c2[bad[:5]])
             np.testing.assert_array_equal(v1.view(_UINT[np.dtype(dtype)]), v2.view(_UINT[np.dtype(dtype)]))
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "tfloat32", "e8m5"])
+def test_float64_through_float32_round_to_odd(name, monkeypatch):
+    """float64 -> bfloat16 / TF32 rounds to odd into float32 first: equal to rounding directly."""
+    fmt = fs.FloatFormat(exponent_bits=8, mantissa_bits=5) if name == "e8m5" else fs.get_format(name)
+    rng = np.random.default_rng(11)
+    bits = rng.integers(0, 1 << 63, 200_000, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, 200_000,
+                                                                                             dtype=np.uint64)
+    x = bits.view(np.float64)
+    # values near the float32 and format boundaries: subnormals, max, ties in both formats
+    edges = np.array([np.finfo(np.float32).max, fmt.max, fmt.smallest_subnormal, 2.0**-149, 2.0**-150,
+                      1 + 2.0**-8 + 2.0**-40, 1 + 2.0**-8, 7.9e38, 1e300, np.inf, np.nan, 0.0])
+    x = np.concatenate([x, edges, -edges, rng.standard_normal(100_000) * 2.0 ** rng.integers(-140, 130, 100_000)])
+    for mode in MODES:
+        for overflow in ("ieee", "saturate", "sat_none", "sat_propagate"):
+            results = []
+            for fast in (True, False):
+                monkeypatch.setattr(core, "_USE_TABLES", fast)
+                results.append((fs.encode(x, fmt, rounding=mode, overflow=overflow),
+                                fs.cast(x, fmt, rounding=mode, overflow=overflow)))
+            (c1, v1), (c2, v2) = results
+            bad = np.flatnonzero(c1 != c2)
+            assert bad.size == 0, (mode, overflow, x[bad[:5]], c1[bad[:5]], c2[bad[:5]])
+            np.testing.assert_array_equal(v1.view(np.uint64), v2.view(np.uint64))
