@@ -30,9 +30,10 @@ CHILD = textwrap.dedent(
     PP = _projection(fmt, Rounding.NEAREST_EVEN, Overflow.IEEE, 0)
     x = np.random.default_rng(0).standard_normal(1 << 24).astype(np.float32)
     src, out = x.view(np.int32), np.empty(x.size, np.int32)
+    fs.core._USE_TABLES = False
     if variant == "generic":
         def run():
-            K.round_kernel(src, out, FP, PP, True)
+            K.round_kernel(src, out, FP, PP, True, False, np.zeros(0, np.uint64), np.uint64(0), np.int64(0))
     else:
         @njit(parallel=True, nogil=True)
         def spec(src, out):
