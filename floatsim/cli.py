@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import math
 import os
 import sys
@@ -322,7 +323,224 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="text: aligned columns under '#' header lines (default); csv: one header row, then one row per code",
     )
+    _more_commands(sub)
     return parser
+
+
+def _fmt_arg(p, many=False):
+    p.add_argument("fmt", metavar="FORMAT", nargs="+" if many else None,
+                   help="format name, alias, P3109 name, or a spec such as e5m2:bias=15:fn, p3109:k=8:p=3:se, int4")
+
+
+def _more_commands(sub) -> None:
+    p = sub.add_parser("info", help="everything the descriptor knows about a format",
+                       description="Print the derived constants of FORMAT.",
+                       epilog="example: floatsim info e5m2:bias=15:fn")
+    _fmt_arg(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("cast", help="round numbers into a format",
+                       description="Round VALUES (or the array in a .npy file) into FORMAT and print or save them.",
+                       epilog="example: floatsim cast float8_e4m3fn 0.1 1.0625 500 --overflow saturate")
+    _fmt_arg(p)
+    p.add_argument("values", metavar="VALUE", nargs="*", help="numbers (or use --input)")
+    p.add_argument("--input", metavar="FILE.npy", help="read the values from a .npy file")
+    p.add_argument("--output", metavar="FILE.npy", help="write the result to a .npy file instead of printing")
+    p.add_argument("--rounding", default="nearest_even", help="rounding mode (default nearest_even)")
+    p.add_argument("--overflow", default=None, help="overflow policy (default: the format's)")
+    p.add_argument("--seed", type=int, default=None, help="seed for stochastic rounding")
+    p.add_argument("--sr-bits", type=int, default=None, help="random bits N for stochastic_a/b/c")
+    p.add_argument("--codes", action="store_true", help="print the codes too")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("explain", help="how a value is encoded, bit by bit, with its error",
+                       description="Show where VALUE falls in FORMAT: its neighbours, the result and error of every "
+                       "rounding mode, and the chance of rounding up under stochastic rounding.",
+                       epilog="example: floatsim explain 0.1 float8_e4m3fn")
+    p.add_argument("value", metavar="VALUE", help="the number")
+    _fmt_arg(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("compare", help="side-by-side table of formats",
+                       description="Compare formats: range, precision, number of values, special-value conventions.",
+                       epilog="example: floatsim compare float16 bfloat16 float8_e4m3fn float8_e5m2")
+    p.add_argument("fmt", metavar="FORMAT", nargs="*", help="formats (default: the float formats of the catalogue)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--markdown", action="store_true", help="a Markdown table")
+
+    p = sub.add_parser("memory", help="bytes needed to store (or train) N parameters",
+                       description="Memory to store PARAMS parameters in each format (and, with --training, "
+                       "weights + gradients + Adam states).",
+                       epilog="example: floatsim memory 70e9")
+    p.add_argument("params", metavar="PARAMS", type=float, help="number of parameters, e.g. 70e9")
+    p.add_argument("--formats", nargs="+", default=None, help="formats (default: float64 float32 bfloat16 ...)")
+    p.add_argument("--training", action="store_true", help="also the training budget (fp32 master, Adam)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("plot", help="draw a plot of one or more formats to an image file",
+                       description="Plots (needs matplotlib: pip install 'floatsim[plot]'): number-line, "
+                       "spacing, binades, rounding.",
+                       epilog="example: floatsim plot spacing float16 bfloat16 float8_e4m3fn -o spacing.png")
+    p.add_argument("kind", choices=("number-line", "spacing", "binades", "rounding"), help="which plot")
+    _fmt_arg(p, many=True)
+    p.add_argument("-o", "--output", required=True, metavar="FILE.png", help="image file to write")
+
+
+def _emit(obj, as_json: bool, out, text: str) -> int:
+    if as_json:
+        json.dump(obj, out, indent=2, default=_jsonable)
+        out.write("\n")
+    else:
+        out.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _jsonable(x):
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        return float(x) if np.isfinite(x) else str(float(x))
+    if isinstance(x, np.ndarray):
+        return [_jsonable(v) for v in x.tolist()]
+    return str(x)
+
+
+def _clean(obj):
+    """Floats that JSON cannot hold (nan, inf) as strings; everything else as is."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if np.isfinite(v) else str(v)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def _rows_text(rows: list[dict], markdown: bool = False) -> str:
+    if not rows:
+        return ""
+    keys = list(rows[0])
+    cells = [[str(_short(v) if isinstance(v, float) else v) for v in (r[k] for k in keys)] for r in rows]
+    if markdown:
+        lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+        lines += ["| " + " | ".join(c) + " |" for c in cells]
+        return "\n".join(lines)
+    widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
+    lines = ["  ".join(k.ljust(w) for k, w in zip(keys, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def _cmd_info(args, out) -> int:
+    fmt = get_format(args.fmt)
+    if isinstance(fmt, IntFormat):
+        info = {"name": str(fmt), "kind": "int", "bits": fmt.bits, "signed": fmt.signed, "min": fmt.min,
+                "max": fmt.max, "codes": fmt.num_codes}
+    else:
+        info = {
+            "name": str(fmt), "kind": "float", "descriptor": fmt.describe(), "bits": fmt.bits,
+            "exponent_bits": fmt.exponent_bits, "mantissa_bits": fmt.mantissa_bits, "precision": fmt.precision,
+            "bias": fmt.bias, "signed": fmt.signed, "subnormals": fmt.subnormals, "has_zero": fmt.has_zero,
+            "specials": fmt.specials.value, "emin": fmt.emin, "emax": fmt.emax, "max": fmt.max, "min": fmt.min,
+            "smallest_normal": fmt.smallest_normal, "smallest_subnormal": fmt.smallest_subnormal, "eps": fmt.eps,
+            "has_inf": fmt.has_inf, "has_nan": fmt.has_nan, "has_negative_zero": fmt.has_negative_zero,
+            "max_code": hex(fmt.max_code), "nan_code": None if fmt.nan_code is None else hex(fmt.nan_code),
+            "inf_code": None if fmt.inf_code is None else hex(fmt.inf_code), "codes": fmt.num_codes,
+            "code_dtype": fmt.code_dtype.name, "value_dtype": fmt.value_dtype.name,
+        }
+    text = "\n".join(f"{k:<20}{hex_float(v) + '  (' + _short(v) + ')' if isinstance(v, float) else v}"
+                      for k, v in info.items())
+    return _emit(_clean(info), args.json, out, text)
+
+
+def _cmd_cast(args, out) -> int:
+    import floatsim as fs
+
+    fmt = get_format(args.fmt)
+    if args.input:
+        try:
+            x = np.load(args.input, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read {args.input}: {exc}") from None
+    elif args.values:
+        try:
+            x = np.array([float(v) for v in args.values], dtype=np.float64)
+        except ValueError as exc:
+            raise ValueError(f"VALUE must be numbers: {exc}") from None
+    else:
+        raise ValueError("give VALUEs or --input FILE.npy")
+    kw = dict(rounding=args.rounding, overflow=args.overflow, seed=args.seed, sr_bits=args.sr_bits)
+    if args.seed is None:
+        kw.pop("seed")
+    y = fs.cast(x, fmt, dtype=np.float64 if x.dtype not in (np.float16, np.float32) else None, **kw)
+    codes = fs.encode(x, fmt, **kw)
+    if args.output:
+        np.save(args.output, y)
+        return 0
+    rows = [{"input": float(a), "value": float(b), **({"code": hex(int(c))} if args.codes else {})}
+            for a, b, c in zip(x.reshape(-1), y.reshape(-1), codes.reshape(-1), strict=True)]
+    text = "\n".join(f"{r['input']!r:>24} -> {r['value']!r}" + (f"  ({r['code']})" if args.codes else "")
+                      for r in rows)
+    return _emit(_clean(rows), args.json, out, text)
+
+
+def _cmd_explain(args, out) -> int:
+    from . import analysis
+
+    try:
+        value = float(args.value)
+    except ValueError:
+        raise ValueError(f"VALUE must be a number, not {args.value!r}") from None
+    fmt = get_format(args.fmt)
+    if args.json:
+        return _emit(_clean(analysis.explain(value, fmt)), True, out, "")
+    return _emit(None, False, out, analysis.explain_text(value, fmt))
+
+
+def _cmd_compare(args, out) -> int:
+    from . import analysis
+
+    rows = analysis.compare([get_format(f) for f in args.fmt] if args.fmt else None)
+    return _emit(_clean(rows), args.json, out, _rows_text(rows, args.markdown))
+
+
+def _cmd_memory(args, out) -> int:
+    from . import memory
+
+    rows = memory.memory_table(args.params, args.formats) if args.formats else memory.memory_table(args.params)
+    result = {"storage": rows}
+    text = _rows_text(rows)
+    if args.training:
+        train = memory.training_memory(args.params)
+        result["training"] = train
+        text += "\n\ntraining (fp32 weights, gradients, Adam states):\n" + "\n".join(
+            f"  {k:<20}{v}" for k, v in train.items())
+    return _emit(_clean(result), args.json, out, text)
+
+
+def _cmd_plot(args, out) -> int:
+    from . import plotting
+
+    fmts = [get_format(f) for f in args.fmt]
+    if args.kind == "number-line":
+        fig = plotting.number_line(fmts[0])
+    elif args.kind == "spacing":
+        fig = plotting.spacing(fmts)
+    elif args.kind == "binades":
+        fig = plotting.binade_histogram(fmts[0])
+    else:
+        f = fmts[0]
+        fig = plotting.rounding_modes(f, -2 * f.smallest_normal, 2 * f.smallest_normal * 8)
+    fig.savefig(args.output)
+    out.write(f"wrote {args.output}\n")
+    return 0
+
+
+_COMMANDS = {"info": _cmd_info, "cast": _cmd_cast, "explain": _cmd_explain, "compare": _cmd_compare,
+             "memory": _cmd_memory, "plot": _cmd_plot}
 
 
 def _error(message: str) -> int:
@@ -338,6 +556,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             _print_list(args.style, out)
             return 0
+        if args.command in _COMMANDS:
+            try:
+                return _COMMANDS[args.command](args, out)
+            except (ValueError, TypeError) as exc:
+                return _error(str(exc))
+            except ImportError as exc:
+                return _error(str(exc))
         try:
             fmt = get_format(args.fmt)
         except ValueError as exc:

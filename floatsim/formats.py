@@ -99,6 +99,56 @@ def p3109(k: int, p: int, *, signed: bool = True, extended: bool = True) -> Floa
     )
 
 
+_EM_RE = re.compile(r"^e(\d+)m(\d+)$")
+_INT_RE = re.compile(r"^(u?)int(\d+)$")
+_FLAGS = {"unsigned": ("signed", False), "nosub": ("subnormals", False), "nozero": ("has_zero", False)}
+
+
+def _parse_spec(key: str, original: str):
+    """A compact format spec, or None if ``key`` is not one.
+
+    ``e<E>m<M>[:bias=B][:ieee|fn|fnuz|extended|none][:unsigned][:nosub][:nozero]``,
+    ``p3109:k=<K>:p=<P>:<s|u><e|f>``, ``int<K>`` / ``uint<K>``.
+    """
+    m = _INT_RE.match(key)
+    if m:
+        return IntFormat(bits=int(m.group(2)), signed=not m.group(1))
+    head, *opts = key.split(":")
+    if head == "p3109":
+        fields = dict(o.split("=", 1) for o in opts if "=" in o)
+        kinds = [o for o in opts if "=" not in o]
+        try:
+            k, p = int(fields["k"]), int(fields["p"])
+        except (KeyError, ValueError):
+            raise ValueError(f"format spec {original!r}: a p3109 spec needs k=<bits>:p=<precision>, "
+                             "e.g. 'p3109:k=8:p=3:se'") from None
+        kind = kinds[0] if kinds else "se"
+        if len(kind) != 2 or kind[0] not in "su" or kind[1] not in "ef":
+            raise ValueError(f"format spec {original!r}: the P3109 kind must be se, sf, ue or uf, not {kind!r}")
+        return p3109(k, p, signed=kind[0] == "s", extended=kind[1] == "e")
+    m = _EM_RE.match(head)
+    if not m or (not opts and key in _ALIASES):
+        return None
+    kw: dict = {"exponent_bits": int(m.group(1)), "mantissa_bits": int(m.group(2))}
+    for opt in opts:
+        if opt.startswith("bias="):
+            try:
+                kw["bias"] = int(opt[5:])
+            except ValueError:
+                raise ValueError(f"format spec {original!r}: bias must be an integer, not {opt[5:]!r}") from None
+        elif opt in {s.value for s in Specials}:
+            kw["specials"] = opt
+        elif opt in _FLAGS:
+            field, value = _FLAGS[opt]
+            kw[field] = value
+        else:
+            raise ValueError(
+                f"format spec {original!r}: unknown option {opt!r}; allowed: bias=N, "
+                f"{', '.join(s.value for s in Specials)}, {', '.join(_FLAGS)}"
+            )
+    return FloatFormat(**kw, name=original)
+
+
 def list_formats() -> list[str]:
     """Names of every format in the catalogue (ml_dtypes spelling)."""
     return list(CATALOGUE)
@@ -113,6 +163,9 @@ def _lookup_name(name: str):
     if m:
         k, p, s, d = m.groups()
         return p3109(int(k), int(p), signed=s != "u", extended=d != "f")
+    spec = _parse_spec(key, name)
+    if spec is not None:
+        return spec
     choices = list(CATALOGUE) + list(_ALIASES)
     close = difflib.get_close_matches(key, choices, n=4, cutoff=0.5)
     hint = f" Close matches: {', '.join(close)}." if close else ""
