@@ -1,0 +1,578 @@
+"""Analysis helpers: value tables, neighbours, ulp, binades, format comparisons.
+
+Everything here is built on the public verbs (:func:`floatsim.encode`,
+:func:`floatsim.decode`, :func:`floatsim.cast`) and the format descriptor; no
+value is assembled from bits here. Splitting a code into its sign / exponent /
+mantissa fields by the descriptor's widths is the only bit work done.
+
+>>> from floatsim.analysis import next_up, ulp
+>>> float(next_up(1.0, "float8_e4m3fn")), float(ulp(1.0, "float8_e4m3fn"))
+(1.125, 0.125)
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from .core import cast, decode, encode
+from .format import FloatFormat, IntFormat, Specials
+from .formats import CATALOGUE, get_format
+from .reference import classify
+
+__all__ = [
+    "value_table", "next_up", "next_down", "ulp", "explain", "explain_text", "binades",
+    "count_within", "share_within", "compare", "quantization_error", "DETERMINISTIC_MODES",
+]
+
+#: The deterministic rounding modes that :func:`explain` reports.
+DETERMINISTIC_MODES = ("nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd")
+
+_MAX_ROWS = 1 << 20
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _fields(code: int, fmt) -> tuple[int, int | None, int | None]:
+    """(sign, exponent field, mantissa field) of a code, split by the descriptor's widths."""
+    if isinstance(fmt, IntFormat):
+        return (code >> (fmt.bits - 1)) & 1 if fmt.signed else 0, None, None
+    m, e = fmt.mantissa_bits, fmt.exponent_bits
+    sign = (code >> (fmt.bits - 1)) & 1 if fmt.signed else 0
+    return sign, (code >> m) & ((1 << e) - 1), code & ((1 << m) - 1)
+
+
+def _bits_str(code: int, fmt) -> str:
+    """The code's bits, grouped as ``sign exponent mantissa`` (e.g. ``"0 1111 110"``)."""
+    s = format(int(code), f"0{fmt.bits}b")
+    if isinstance(fmt, IntFormat):
+        return s
+    groups = []
+    i = 0
+    if fmt.signed:
+        groups.append(s[0])
+        i = 1
+    groups.append(s[i:i + fmt.exponent_bits])
+    if fmt.mantissa_bits:
+        groups.append(s[i + fmt.exponent_bits:])
+    return " ".join(groups)
+
+
+def _hex_code(code: int, fmt) -> str:
+    return f"0x{int(code):0{(fmt.bits + 3) // 4}x}"
+
+
+def _as_f64(x):
+    a = np.asarray(x, dtype=np.float64)
+    return a, a.ndim == 0
+
+
+def _out(r, scalar):
+    return np.float64(r[()]) if scalar else r
+
+
+def _float_format(fmt, argument="fmt") -> FloatFormat:
+    fmt = get_format(fmt, argument)
+    if not isinstance(fmt, FloatFormat):
+        raise TypeError(f"{argument} must be a floating-point format, not the integer format {fmt}")
+    return fmt
+
+
+# -- value table ----------------------------------------------------------------------
+
+
+def _codes_in_range(fmt, lo: float, hi: float) -> np.ndarray:
+    """Candidate codes whose values may lie in ``[lo, hi]`` (filtered by the caller)."""
+    if math.isnan(lo) or math.isnan(hi) or lo > hi:
+        raise ValueError(f"value_range=({lo!r}, {hi!r}) is invalid: it needs lo <= hi, neither NaN")
+    parts = []
+
+    def span(a, b):  # codes of the positive-sign values in [a, b], 0 <= a <= b
+        ca = int(encode(np.float64(min(a, fmt.max)), fmt, rounding="toward_positive", overflow="saturate"))
+        cb = int(encode(np.float64(min(b, fmt.max)), fmt, rounding="toward_negative", overflow="saturate"))
+        return ca, cb
+
+    ranges = []
+    if hi >= 0:
+        ca, cb = span(max(lo, 0.0), hi)
+        if cb >= ca:
+            ranges.append((0, ca, cb))
+    if lo <= 0 and fmt.signed:
+        ca, cb = span(max(-hi, 0.0), -lo)
+        if cb >= ca:
+            ranges.append((fmt.sign_bit, ca, cb))
+    total = sum(cb - ca + 1 for _, ca, cb in ranges)
+    if total > _MAX_ROWS + 2:
+        raise ValueError(
+            f"value_range=({lo!r}, {hi!r}) holds about {total} values of {fmt}; "
+            f"at most {_MAX_ROWS} rows are allowed: narrow the range"
+        )
+    for sign, ca, cb in ranges:
+        parts.append(sign | np.arange(ca, cb + 1, dtype=np.int64))
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+def value_table(fmt, *, codes=None, value_range=None) -> list[dict]:
+    """One row per code: its fields, class and exact value.
+
+    Parameters
+    ----------
+    fmt : str, FloatFormat, IntFormat or dtype
+    codes : range or array_like of int, optional
+        The codes to list (default: every code, for formats of at most 16 bits).
+    value_range : (lo, hi), optional
+        List every finite code whose value lies in ``[lo, hi]`` (at most
+        ``2**20`` rows), in code order.
+
+    Returns
+    -------
+    list of dict
+        Keys: ``code``, ``sign``, ``exponent_field``, ``mantissa_field``,
+        ``bits`` (grouped, e.g. ``"0 1111 110"``), ``cls`` (``"zero"``,
+        ``"subnormal"``, ``"normal"``, ``"inf"``, ``"nan"``; ``"int"`` for integer
+        formats), ``exponent`` (unbiased; ``emin`` for subnormals; None for zero,
+        NaN, infinities and integers), ``value`` (float), ``hex`` (``float.hex``
+        of the value, or ``"nan"`` / ``"inf"`` / ``"-inf"``) and ``fraction`` (the
+        exact value as a string, None for NaN / infinities).
+
+    Raises
+    ------
+    ValueError
+        For a format wider than 16 bits without ``codes`` or ``value_range``, for
+        both given, or for a ``value_range`` with more than ``2**20`` values.
+
+    Examples
+    --------
+    >>> rows = value_table("float4_e2m1fn")
+    >>> len(rows), rows[7]["bits"], rows[7]["value"], rows[1]["cls"]
+    (16, '0 11 1', 6.0, 'subnormal')
+    """
+    fmt = get_format(fmt)
+    if codes is not None and value_range is not None:
+        raise ValueError("give codes= or value_range=, not both")
+    filter_range = None
+    if codes is not None:
+        arr = np.asarray(list(codes) if isinstance(codes, range) else codes)
+        if arr.size and arr.dtype.kind not in "iu":
+            raise TypeError(f"codes must be integers, not {arr.dtype.name}")
+        arr = arr.astype(np.int64).reshape(-1)
+        if arr.size > _MAX_ROWS:
+            raise ValueError(f"codes has {arr.size} entries; at most {_MAX_ROWS} rows are allowed")
+    elif value_range is not None:
+        lo, hi = (float(v) for v in value_range)
+        arr = np.arange(fmt.num_codes, dtype=np.int64) if fmt.bits <= 16 else _codes_in_range(fmt, lo, hi)
+        filter_range = (lo, hi)
+    elif fmt.bits > 16:
+        raise ValueError(
+            f"{fmt} has {fmt.bits}-bit codes ({fmt.num_codes} of them): pass codes= (a range or array) "
+            "or value_range=(lo, hi) to choose which rows to list"
+        )
+    else:
+        arr = np.arange(fmt.num_codes, dtype=np.int64)
+    values = decode(arr, fmt, dtype=np.float64) if arr.size else np.zeros(0)
+    if filter_range is not None:
+        keep = np.isfinite(values) & (values >= filter_range[0]) & (values <= filter_range[1])
+        arr, values = arr[keep], values[keep]
+        if arr.size > _MAX_ROWS:
+            raise ValueError(f"value_range holds {arr.size} values; at most {_MAX_ROWS} rows are allowed")
+    is_int = isinstance(fmt, IntFormat)
+    rows = []
+    for code, value in zip(arr.tolist(), values.tolist(), strict=True):
+        sign, ef, mf = _fields(code, fmt)
+        cls = classify(code, fmt)
+        if cls == "normal":
+            exponent = ef - fmt.bias
+        elif cls == "subnormal":
+            exponent = fmt.emin
+        else:
+            exponent = None
+        finite = math.isfinite(value)
+        rows.append(dict(
+            code=code, sign=sign, exponent_field=ef, mantissa_field=mf, bits=_bits_str(code, fmt),
+            cls=cls, exponent=exponent, value=value, hex=float.hex(value),
+            fraction=(str(int(value)) if is_int else str(Fraction(value))) if finite else None,
+        ))
+    return rows
+
+
+# -- neighbours and ulp ---------------------------------------------------------------
+
+
+def next_up(x, fmt):
+    """The smallest value of ``fmt`` strictly above ``x`` (``x`` need not be representable).
+
+    Above the largest finite value the result is ``inf`` where the format has
+    infinities, else NaN; NaN stays NaN. ``next_up(-0.0)`` and ``next_up(0.0)`` are
+    the smallest subnormal.
+
+    Parameters
+    ----------
+    x : float or array_like
+    fmt : str, FloatFormat, IntFormat or dtype
+
+    Returns
+    -------
+    numpy.float64 or ndarray of float64
+
+    Examples
+    --------
+    >>> float(next_up(1.0, "float8_e4m3fn")), float(next_up(1.01, "float8_e4m3fn"))
+    (1.125, 1.125)
+    >>> float(next_up(448.0, "float8_e4m3fn")), float(next_up(-0.0, "float16"))
+    (nan, 5.960464477539063e-08)
+    """
+    fmt = get_format(fmt)
+    a, scalar = _as_f64(x)
+    y = np.nextafter(a, np.inf)  # every value of fmt is a float64: smallest value >= y is the answer
+    nan = np.isnan(y)
+    over = ~nan & (y > fmt.max)
+    yc = np.where(nan | over, 0.0, y)
+    r = cast(yc, fmt, rounding="toward_positive", overflow="saturate", dtype=np.float64)
+    r = np.where(over, np.inf if fmt.has_inf else np.nan, r)
+    r = np.where(nan, np.nan, r)
+    return _out(r, scalar)
+
+
+def next_down(x, fmt):
+    """The largest value of ``fmt`` strictly below ``x`` (``x`` need not be representable).
+
+    Below the most negative finite value the result is ``-inf`` where the format
+    has it, else NaN; NaN stays NaN.
+
+    Examples
+    --------
+    >>> float(next_down(1.0, "float8_e4m3fn")), float(next_down(0.0, "float4_e2m1fn"))
+    (0.9375, -0.5)
+    """
+    fmt = get_format(fmt)
+    a, scalar = _as_f64(x)
+    y = np.nextafter(a, -np.inf)
+    nan = np.isnan(y)
+    under = ~nan & (y < fmt.min)
+    yc = np.where(nan | under, fmt.max, y)
+    r = cast(yc, fmt, rounding="toward_negative", overflow="saturate", dtype=np.float64)
+    has_neginf = isinstance(fmt, FloatFormat) and fmt.neginf_code is not None
+    r = np.where(under, -np.inf if has_neginf else np.nan, r)
+    r = np.where(nan, np.nan, r)
+    return _out(r, scalar)
+
+
+def ulp(x, fmt):
+    """Unit in the last place: the gap between the values of ``fmt`` around ``|x|``.
+
+    For a representable ``x`` this is ``next_up(|x|) - |x|`` (at a power of two,
+    the gap above), except at the largest finite value, where it is the gap
+    below (so it is finite). For ``|x|`` beyond the largest value it is that gap
+    too; it is NaN for NaN and infinite ``x``. Unlike :func:`numpy.spacing` the
+    result is never negative.
+
+    Examples
+    --------
+    >>> [float(u) for u in ulp([1.0, -1.0, 448.0, 0.0], "float8_e4m3fn")]
+    [0.125, 0.125, 32.0, 0.001953125]
+    """
+    fmt = get_format(fmt)
+    a, scalar = _as_f64(x)
+    a = np.abs(a)
+    finite = np.isfinite(a)
+    ac = np.where(finite, a, 0.0)
+    lo = cast(ac, fmt, rounding="toward_negative", overflow="saturate", dtype=np.float64)
+    hi = next_up(lo, fmt)
+    top = ~np.isfinite(hi)
+    below = next_down(np.where(top, lo, fmt.max), fmt)
+    gap = np.where(top, lo - below, hi - lo)
+    return _out(np.where(finite, gap, np.nan), scalar)
+
+
+# -- explain --------------------------------------------------------------------------
+
+
+def explain(x, fmt, *, overflow="ieee") -> dict:
+    """How ``x`` rounds into ``fmt`` under every deterministic rounding mode.
+
+    Parameters
+    ----------
+    x : float
+    fmt : str, FloatFormat, IntFormat or dtype
+    overflow : str, optional
+        Overflow policy for the per-mode results (default ``"ieee"``).
+
+    Returns
+    -------
+    dict
+        ``input``, ``format`` (name), ``representable``, ``lo`` / ``hi`` (the
+        largest value ``<= x`` and the smallest value ``>= x``; ``-inf`` / ``inf``
+        / NaN beyond the range), ``p_round_up`` (probability that stochastic
+        rounding picks ``hi``: ``(x - lo) / (hi - lo)``; 0 when ``x`` is
+        representable, None when a neighbour is not finite) and ``modes``: for each
+        mode of :data:`DETERMINISTIC_MODES` a dict with ``value``, ``code`` (hex),
+        ``bits``, ``abs_error`` and ``rel_error`` (None for ``x == 0`` or a non-finite
+        result).
+
+    Examples
+    --------
+    >>> e = explain(1.0625, "float8_e4m3fn")
+    >>> e["lo"], e["hi"], e["p_round_up"], e["modes"]["nearest_even"]["value"]
+    (1.0, 1.125, 0.5, 1.0)
+    """
+    fmt = get_format(fmt)
+    x = float(x)
+    xa = np.float64(x)
+    modes = {}
+    for mode in DETERMINISTIC_MODES:
+        code = int(encode(xa, fmt, rounding=mode, overflow=overflow))
+        value = float(cast(xa, fmt, rounding=mode, overflow=overflow, dtype=np.float64))
+        if math.isfinite(value) and math.isfinite(x):
+            err = abs(Fraction(value) - Fraction(x))
+            abs_err = float(err)
+            rel_err = float(err / abs(Fraction(x))) if x != 0 else None
+        else:
+            abs_err = abs(value - x) if not (math.isinf(value) and value == x) else 0.0
+            rel_err = None
+        modes[mode] = dict(value=value, code=_hex_code(code, fmt), bits=_bits_str(code, fmt),
+                           abs_error=abs_err, rel_error=rel_err)
+    if math.isnan(x):
+        lo = hi = math.nan
+    else:
+        lo = float(next_down(np.nextafter(xa, np.inf), fmt))  # largest value <= x
+        hi = float(next_up(np.nextafter(xa, -np.inf), fmt))  # smallest value >= x
+    representable = math.isfinite(x) and lo == x
+    if representable:
+        p_up = 0.0
+    elif math.isfinite(lo) and math.isfinite(hi) and math.isfinite(x):
+        p_up = float((Fraction(x) - Fraction(lo)) / (Fraction(hi) - Fraction(lo)))
+    else:
+        p_up = None
+    return dict(input=x, format=str(fmt), representable=representable, lo=lo, hi=hi,
+                p_round_up=p_up, modes=modes)
+
+
+def explain_text(x, fmt, *, overflow="ieee") -> str:
+    """A readable multi-line rendering of :func:`explain`.
+
+    Examples
+    --------
+    >>> print(explain_text(1.0625, "float8_e4m3fn").splitlines()[0])
+    1.0625 in float8_e4m3fn: between 1.0 and 1.125 (stochastic rounding goes up with p = 0.5)
+    """
+    e = explain(x, fmt, overflow=overflow)
+    if e["representable"]:
+        head = f"{e['input']!r} in {e['format']}: exactly representable"
+    else:
+        p = e["p_round_up"]
+        tail = f" (stochastic rounding goes up with p = {p!r})" if p is not None else ""
+        head = f"{e['input']!r} in {e['format']}: between {e['lo']!r} and {e['hi']!r}{tail}"
+    lines = [head]
+    width = max(len(m) for m in e["modes"])
+    for mode, r in e["modes"].items():
+        rel = "-" if r["rel_error"] is None else f"{r['rel_error']:.3g}"
+        lines.append(f"  {mode:<{width}}  {r['value']!r:>14}  code {r['code']}  bits {r['bits']}  "
+                     f"abs err {r['abs_error']:.3g}  rel err {rel}")
+    return "\n".join(lines)
+
+
+# -- binades and counts ---------------------------------------------------------------
+
+
+def binades(fmt) -> list[dict]:
+    """One row per binade of finite positive values (the subnormals form their own row).
+
+    Returns
+    -------
+    list of dict
+        Keys: ``kind`` (``"subnormal"`` or ``"normal"``), ``exponent`` (``emin``
+        for the subnormal row), ``lo`` / ``hi`` (smallest and largest value in the
+        row), ``count`` (number of values), ``spacing`` (gap between neighbours)
+        and ``unit_roundoff`` (``spacing / 2 / lo`` for normal binades, None for
+        the subnormal row). Counts are derived from the values, and equal
+        ``2**mantissa_bits`` per normal binade except the top one when special
+        values take some of its codes.
+
+    Examples
+    --------
+    >>> [(r["exponent"], r["count"]) for r in binades("float4_e2m1fn")]
+    [(0, 1), (0, 2), (1, 2), (2, 2)]
+    """
+    fmt = _float_format(fmt)
+    m = fmt.mantissa_bits
+    rows = []
+    if fmt.has_zero and fmt.subnormals and m > 0:
+        sp = fmt.smallest_subnormal
+        hi = fmt.smallest_normal - sp
+        rows.append(dict(kind="subnormal", exponent=fmt.emin, lo=sp, hi=hi,
+                         count=round(hi / sp), spacing=sp, unit_roundoff=None))
+    for e in range(fmt.emin, fmt.emax + 1):
+        lo = math.ldexp(1.0, e)
+        sp = math.ldexp(1.0, e - m)
+        hi = min(fmt.max, math.ldexp(1.0, e + 1) - sp)
+        rows.append(dict(kind="normal", exponent=e, lo=lo, hi=hi, count=round((hi - lo) / sp) + 1,
+                         spacing=sp, unit_roundoff=sp / 2 / lo))
+    return rows
+
+
+def count_within(fmt, t) -> int:
+    """Number of codes whose value is finite and lies in ``[-t, t]``.
+
+    Codes are counted, not distinct values: ``+0`` and ``-0`` count once each
+    where the format has both (so does every non-canonical zero of a format
+    without subnormals). NaN and infinity codes never count.
+
+    Examples
+    --------
+    >>> count_within("float4_e2m1fn", 1.0), count_within("float4_e2m1fn", float("inf"))
+    (6, 16)
+    """
+    fmt = get_format(fmt)
+    t = float(t)
+    if math.isnan(t):
+        raise ValueError("t must not be NaN")
+    if t < 0:
+        return 0
+    if isinstance(fmt, IntFormat):
+        k = fmt.max - fmt.min if math.isinf(t) else math.floor(t)
+        return min(k, fmt.max) + 1 + (min(k, -fmt.min) if fmt.signed else 0)
+    tc = min(t, fmt.max)
+    c = int(encode(np.float64(tc), fmt, rounding="toward_negative", overflow="saturate"))
+    if float(decode(c, fmt, dtype=np.float64)) > t:  # below the smallest value (no zero)
+        return 0
+    if fmt.has_zero and not fmt.subnormals and c < (1 << fmt.mantissa_bits):
+        c = (1 << fmt.mantissa_bits) - 1  # the non-canonical zeros (exponent field 0) decode to 0 too
+    n = c + 1  # positive-sign codes 0..c are in value order and all finite
+    if fmt.signed:
+        n += c + 1 - (1 if fmt.has_zero and not fmt.has_negative_zero else 0)
+    return n
+
+
+def share_within(fmt, t) -> float:
+    """Fraction of all ``2**bits`` codes counted by :func:`count_within`.
+
+    Examples
+    --------
+    >>> share_within("float4_e2m1fn", 1.0)
+    0.375
+    """
+    fmt = get_format(fmt)
+    return count_within(fmt, t) / fmt.num_codes
+
+
+# -- comparison -----------------------------------------------------------------------
+
+_NAN_CONVENTION = {
+    Specials.IEEE: "ieee (exponent all ones, mantissa != 0)",
+    Specials.FN: "magnitude all ones",
+    Specials.FNUZ: "the -0 pattern",
+    Specials.EXTENDED: "the -0 pattern",
+    Specials.NONE: "none",
+}
+
+
+def compare(formats=None) -> list[dict]:
+    """A row of derived properties per float format.
+
+    Parameters
+    ----------
+    formats : iterable of formats, optional
+        Default: every float format of the catalogue.
+
+    Returns
+    -------
+    list of dict
+        Keys: ``name``, ``bits``, ``exponent_bits``, ``mantissa_bits``, ``bias``,
+        ``max``, ``smallest_normal``, ``smallest_subnormal``, ``eps``,
+        ``binades`` (``log2(max / smallest_subnormal)``), ``dynamic_range_db``
+        (``20 log10(max / smallest_subnormal)``), ``decimal_digits``
+        (``precision * log10(2)``), ``finite_values`` (codes with a finite value,
+        both zeros counted), ``nan_codes``, and the conventions ``nan``, ``inf``
+        (``"none"``, ``"+-inf"`` or ``"+inf"``) and ``negative_zero`` (``"yes"`` /
+        ``"no"``).
+
+    Examples
+    --------
+    >>> r = compare(["float8_e4m3fn"])[0]
+    >>> r["max"], r["finite_values"], r["nan"], r["inf"], r["negative_zero"]
+    (448.0, 254, 'magnitude all ones', 'none', 'yes')
+    """
+    if formats is None:
+        formats = [f for f in CATALOGUE.values() if isinstance(f, FloatFormat)]
+    elif isinstance(formats, (str, FloatFormat)):
+        formats = [formats]
+    rows = []
+    for f in formats:
+        fmt = _float_format(f, "formats")
+        ratio = fmt.max / fmt.smallest_subnormal
+        finite = count_within(fmt, math.inf)
+        inf_codes = 0 if not fmt.has_inf else (2 if fmt.signed else 1)
+        rows.append(dict(
+            name=str(fmt), bits=fmt.bits, exponent_bits=fmt.exponent_bits, mantissa_bits=fmt.mantissa_bits,
+            bias=fmt.bias, max=fmt.max, smallest_normal=fmt.smallest_normal,
+            smallest_subnormal=fmt.smallest_subnormal, eps=fmt.eps, binades=math.log2(ratio),
+            dynamic_range_db=20 * math.log10(ratio), decimal_digits=fmt.precision * math.log10(2),
+            finite_values=finite, nan_codes=fmt.num_codes - finite - inf_codes,
+            nan=_NAN_CONVENTION[fmt.specials],
+            inf="none" if not fmt.has_inf else ("+-inf" if fmt.signed else "+inf"),
+            negative_zero="yes" if fmt.has_negative_zero else "no",
+        ))
+    return rows
+
+
+# -- quantization error ---------------------------------------------------------------
+
+
+def quantization_error(sample, formats, *, scale=None) -> list[dict]:
+    """Error statistics of rounding ``sample`` into each format (nearest-even, saturating).
+
+    Parameters
+    ----------
+    sample : array_like of float
+        Finite values (NaN or infinities raise ``ValueError``).
+    formats : format or iterable of formats
+    scale : None or "absmax"
+        ``"absmax"`` multiplies the sample by ``fmt.max / max|x|`` before the
+        cast and divides it out after (per-tensor scaling); None casts as is.
+
+    Returns
+    -------
+    list of dict
+        Keys: ``format``, ``scale`` (the factor used, 1.0 without scaling),
+        ``mse``, ``sqnr_db`` (``10 log10(mean(x**2) / mse)``; ``inf`` when
+        ``mse == 0``), ``max_abs_error`` and ``max_rel_error`` (over nonzero ``x``;
+        NaN if there are none).
+
+    Examples
+    --------
+    >>> r = quantization_error([1.0, 0.5, -6.0], "float4_e2m1fn")[0]
+    >>> r["mse"], r["sqnr_db"]
+    (0.0, inf)
+    """
+    x = np.asarray(sample, dtype=np.float64).reshape(-1)
+    if x.size == 0:
+        raise ValueError("sample is empty")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("sample must hold finite values only (no NaN or infinities)")
+    if scale not in (None, "absmax"):
+        raise ValueError(f"scale={scale!r} is invalid: use None or 'absmax'")
+    if isinstance(formats, (str, FloatFormat, IntFormat)) or not np.iterable(formats):
+        formats = [formats]
+    power = float(np.mean(x * x))
+    nz = x != 0
+    rows = []
+    for f in formats:
+        fmt = get_format(f, "formats")
+        s = 1.0
+        if scale == "absmax":
+            amax = float(np.max(np.abs(x)))
+            s = float(fmt.max) / amax if amax > 0 else 1.0
+        q = cast(x * s, fmt, overflow="saturate", dtype=np.float64) / s
+        err = q - x
+        mse = float(np.mean(err * err))
+        rel = np.abs(err[nz]) / np.abs(x[nz])
+        rows.append(dict(
+            format=str(fmt), scale=s, mse=mse,
+            sqnr_db=math.inf if mse == 0 else 10 * math.log10(power / mse) if power > 0 else -math.inf,
+            max_abs_error=float(np.max(np.abs(err))),
+            max_rel_error=float(np.max(rel)) if rel.size else math.nan,
+        ))
+    return rows
