@@ -316,6 +316,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"print only the first N codes (required for formats wider than {MAX_FULL_TABLE_BITS} bits)",
     )
+    p_table.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"),
+                         help="only the codes whose values lie in [LO, HI] (any width of format)")
+    p_table.add_argument("--json", action="store_true", help="machine-readable rows (floatsim.analysis.value_table)")
+    p_table.add_argument("--markdown", action="store_true", help="a Markdown table")
+    p_table.add_argument("--csv", action="store_true", help="same as --format csv")
     p_table.add_argument(
         "--format",
         dest="style",
@@ -539,6 +544,22 @@ def _cmd_plot(args, out) -> int:
     return 0
 
 
+def _table_records(fmt, args, out) -> int:
+    from . import analysis
+
+    codes = None
+    if args.limit is not None and not args.range:
+        codes = range(min(args.limit, fmt.num_codes))
+    rows = analysis.value_table(fmt, codes=codes, value_range=tuple(args.range) if args.range else None)
+    if args.limit is not None:
+        rows = rows[: args.limit]
+    if args.json:
+        return _emit(_clean(rows), True, out, "")
+    keys = ("code", "bits", "cls", "exponent", "hex", "value")
+    slim = [{k: (hex(r[k]) if k == "code" else r[k]) for k in keys} for r in rows]
+    return _emit(None, False, out, _rows_text(slim, markdown=args.markdown))
+
+
 _COMMANDS = {"info": _cmd_info, "cast": _cmd_cast, "explain": _cmd_explain, "compare": _cmd_compare,
              "memory": _cmd_memory, "plot": _cmd_plot}
 
@@ -567,6 +588,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             fmt = get_format(args.fmt)
         except ValueError as exc:
             return _error(str(exc))
+        if args.csv:
+            args.style = "csv"
+        if args.range or args.json or args.markdown:
+            try:
+                return _table_records(fmt, args, out)
+            except (ValueError, TypeError) as exc:
+                return _error(str(exc))
         if fmt.bits > MAX_FULL_TABLE_BITS and args.limit is None:
             return _error(
                 f"{fmt.name or args.fmt} has {fmt.num_codes} codes ({fmt.bits} bits), too many to print; "

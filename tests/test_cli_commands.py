@@ -89,3 +89,23 @@ def test_every_command_has_help_with_an_example():
         assert "usage" in out
         if cmd not in ("table", "list"):
             assert "example:" in out
+
+
+def test_table_range_json_markdown():
+    rows = json.loads(run("table", "float8_e4m3fn", "--range", "400", "500", "--json").stdout)
+    assert [r["value"] for r in rows] == [416.0, 448.0]
+    wide = run("table", "float32", "--range", "1", "1.0000003").stdout.splitlines()
+    assert len(wide) == 1 + 3 and "0x3f800000" in wide[1]
+    md = run("table", "float4_e2m1fn", "--markdown").stdout.splitlines()
+    assert md[0].startswith("| code") and len(md) == 2 + 16
+    assert run("table", "float32", "--range", "0", "1e30", check=False).returncode == 2
+
+
+def test_docs_comparison_table_is_current():
+    """docs/formats.md embeds `floatsim compare --markdown`; regenerate it when the catalogue changes."""
+    import pathlib
+
+    page = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "formats.md").read_text()
+    start, end = "<!-- compare:start -->\n", "<!-- compare:end -->"
+    embedded = page[page.index(start) + len(start): page.index(end)].strip()
+    assert embedded == run("compare", "--markdown").stdout.strip()
