@@ -30,7 +30,8 @@ import numpy as np
 from . import __version__
 from .core import decode
 from .format import FloatFormat, IntFormat, Specials
-from .formats import CATALOGUE, get_format
+from .formats import CATALOGUE, aliases, get_format
+from .rounding import Rounding
 
 __all__ = ["main"]
 
@@ -153,8 +154,11 @@ def _print_list(style: str, out) -> None:
             out.write("| " + " | ".join(f"`{r[0]}`" if i == 0 else c for i, c in enumerate(r)) + " |\n")
     else:
         _write_columns([_LIST_COLUMNS, *rows], out)
+        out.write("\nAliases:\n")
+        for target, names in aliases().items():
+            out.write(f"  {target:<20}{', '.join(names)}\n")
         out.write(
-            "\nAliases (fp8_e4m3, bf16, mxfp4, ...) and IEEE P3109 names such as 'binary8p4se' are accepted too.\n"
+            "\nIEEE P3109 names ('binary8p4se') and specs ('e5m2:bias=15:fn', 'p3109:k=8:p=3:se', 'int4') work too.\n"
         )
 
 
@@ -364,6 +368,8 @@ def _more_commands(sub) -> None:
                        epilog="example: floatsim explain 0.1 float8_e4m3fn")
     p.add_argument("value", metavar="VALUE", help="the number")
     _fmt_arg(p)
+    p.add_argument("--rounding", default=None, help="show only this (deterministic) rounding mode")
+    p.add_argument("--overflow", default="ieee", help="overflow policy (default ieee)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser("compare", help="side-by-side table of formats",
@@ -500,9 +506,21 @@ def _cmd_explain(args, out) -> int:
     except ValueError:
         raise ValueError(f"VALUE must be a number, not {args.value!r}") from None
     fmt = get_format(args.fmt)
+    keep = None
+    if args.rounding is not None:
+        keep = Rounding.parse(args.rounding).name.lower()
+        if keep not in analysis.DETERMINISTIC_MODES:
+            raise ValueError(f"--rounding {args.rounding!r}: explain shows the deterministic modes "
+                             f"({', '.join(analysis.DETERMINISTIC_MODES)}); the stochastic probability is always shown")
     if args.json:
-        return _emit(_clean(analysis.explain(value, fmt)), True, out, "")
-    return _emit(None, False, out, analysis.explain_text(value, fmt))
+        data = analysis.explain(value, fmt, overflow=args.overflow)
+        if keep:
+            data["modes"] = {keep: data["modes"][keep]}
+        return _emit(_clean(data), True, out, "")
+    lines = analysis.explain_text(value, fmt, overflow=args.overflow).splitlines()
+    if keep:
+        lines = lines[:1] + [ln for ln in lines[1:] if ln.split()[0] == keep]
+    return _emit(None, False, out, "\n".join(lines))
 
 
 def _cmd_compare(args, out) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .format import FloatFormat, IntFormat, Specials
 
-__all__ = ["get_format", "list_formats", "p3109", "CATALOGUE"]
+__all__ = ["aliases", "get_format", "list_formats", "p3109", "CATALOGUE"]
 
 
 def _f(name, e, m, bias=None, **kw):
@@ -147,6 +147,14 @@ def _parse_spec(key: str, original: str):
                 f"{', '.join(s.value for s in Specials)}, {', '.join(_FLAGS)}"
             )
     return FloatFormat(**kw, name=original)
+
+
+def aliases() -> dict[str, list[str]]:
+    """Accepted aliases of each catalogue format, e.g. ``{"bfloat16": ["bf16"], ...}``."""
+    out: dict[str, list[str]] = {}
+    for alias, target in _ALIASES.items():
+        out.setdefault(target, []).append(alias)
+    return out
 
 
 def list_formats() -> list[str]:

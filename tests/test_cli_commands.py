@@ -109,3 +109,11 @@ def test_docs_comparison_table_is_current():
     start, end = "<!-- compare:start -->\n", "<!-- compare:end -->"
     embedded = page[page.index(start) + len(start): page.index(end)].strip()
     assert embedded == run("compare", "--markdown").stdout.strip()
+
+
+def test_explain_one_rounding_mode():
+    out = run("explain", "0.1", "float8_e4m3fn", "--rounding", "toward_zero").stdout.splitlines()
+    assert len(out) == 2 and "0.09375" in out[1]
+    data = json.loads(run("explain", "0.1", "float8_e4m3fn", "--rounding", "rz", "--json").stdout)
+    assert list(data["modes"]) == ["toward_zero"]
+    assert run("explain", "0.1", "float8_e4m3fn", "--rounding", "bogus", check=False).returncode == 2
