@@ -482,7 +482,8 @@ def compare(formats=None) -> list[dict]:
     list of dict
         Keys: ``name``, ``bits``, ``exponent_bits``, ``mantissa_bits``, ``bias``,
         ``max``, ``smallest_normal``, ``smallest_subnormal``, ``eps``,
-        ``binades`` (``log2(max / smallest_subnormal)``), ``dynamic_range_db``
+        ``binades`` (``log2(max / smallest_subnormal)``), ``subnormal_binades`` (the range
+        subnormals add, ``log2(smallest_normal / smallest_subnormal)``), ``dynamic_range_db``
         (``20 log10(max / smallest_subnormal)``), ``decimal_digits``
         (``precision * log10(2)``), ``finite_values`` (codes with a finite value,
         both zeros counted), ``nan_codes``, and the conventions ``nan``, ``inf``
@@ -509,6 +510,7 @@ def compare(formats=None) -> list[dict]:
             name=str(fmt), bits=fmt.bits, exponent_bits=fmt.exponent_bits, mantissa_bits=fmt.mantissa_bits,
             bias=fmt.bias, max=fmt.max, smallest_normal=fmt.smallest_normal,
             smallest_subnormal=fmt.smallest_subnormal, eps=fmt.eps, binades=math.log2(ratio),
+            subnormal_binades=math.log2(fmt.smallest_normal / fmt.smallest_subnormal),
             dynamic_range_db=20 * math.log10(ratio), decimal_digits=fmt.precision * math.log10(2),
             finite_values=finite, nan_codes=fmt.num_codes - finite - inf_codes,
             nan=_NAN_CONVENTION[fmt.specials],
