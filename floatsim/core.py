@@ -503,7 +503,7 @@ def decode(codes, fmt, *, dtype=None, out=None):
     Examples
     --------
     >>> decode([0x7E, 0x7F, 0x01], "float8_e4m3fn")
-    array([4.480e+02,       nan, 1.953e-03], dtype=float32)
+    array([4.480000e+02,          nan, 1.953125e-03], dtype=float32)
     """
     fmt = _resolve_format(fmt)
     scalar = np.ndim(codes) == 0 and not isinstance(codes, np.ndarray)
