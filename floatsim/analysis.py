@@ -23,7 +23,7 @@ from .formats import CATALOGUE, get_format
 from .reference import classify
 
 __all__ = [
-    "value_table", "next_up", "next_down", "ulp", "explain", "explain_text", "binades",
+    "value_table", "next_up", "next_down", "ulp", "explain", "explain_text", "binades", "sample_distribution",
     "count_within", "share_within", "compare", "quantization_error", "DETERMINISTIC_MODES",
 ]
 
@@ -523,13 +523,35 @@ def compare(formats=None) -> list[dict]:
 # -- quantization error ---------------------------------------------------------------
 
 
+_DISTRIBUTIONS = ("normal", "laplace", "uniform")
+
+
+def sample_distribution(name: str, n: int = 100_000, *, seed: int = 0) -> np.ndarray:
+    """``n`` reproducible draws of a unit distribution: ``"normal"``, ``"laplace"`` or ``"uniform"`` (on [-1, 1]).
+
+    Examples
+    --------
+    >>> sample_distribution("uniform", 3).shape
+    (3,)
+    """
+    rng = np.random.default_rng(seed)
+    if name == "normal":
+        return rng.standard_normal(n)
+    if name == "laplace":
+        return rng.laplace(size=n)
+    if name == "uniform":
+        return rng.uniform(-1.0, 1.0, n)
+    raise ValueError(f"unknown distribution {name!r}; allowed: {', '.join(_DISTRIBUTIONS)}")
+
+
 def quantization_error(sample, formats, *, scale=None) -> list[dict]:
     """Error statistics of rounding ``sample`` into each format (nearest-even, saturating).
 
     Parameters
     ----------
-    sample : array_like of float
-        Finite values (NaN or infinities raise ``ValueError``).
+    sample : array_like of float, or "normal" / "laplace" / "uniform"
+        Finite values (NaN or infinities raise ``ValueError``), or the name of a
+        distribution (:func:`sample_distribution`: 100,000 draws, seed 0).
     formats : format or iterable of formats
     scale : None or "absmax"
         ``"absmax"`` multiplies the sample by ``fmt.max / max|x|`` before the
@@ -549,7 +571,10 @@ def quantization_error(sample, formats, *, scale=None) -> list[dict]:
     >>> r["mse"], r["sqnr_db"]
     (0.0, inf)
     """
-    x = np.asarray(sample, dtype=np.float64).reshape(-1)
+    if isinstance(sample, str):
+        x = sample_distribution(sample)
+    else:
+        x = np.asarray(sample, dtype=np.float64).reshape(-1)
     if x.size == 0:
         raise ValueError("sample is empty")
     if not np.all(np.isfinite(x)):

@@ -346,6 +346,8 @@ def _more_commands(sub) -> None:
                        description="Print the derived constants of FORMAT.",
                        epilog="example: floatsim info e5m2:bias=15:fn")
     _fmt_arg(p)
+    p.add_argument("--binades", action="store_true",
+                   help="also the values, spacing and unit roundoff of every binade, and the density near zero")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser("cast", help="round numbers into a format",
@@ -392,7 +394,8 @@ def _more_commands(sub) -> None:
                        description="Plots (needs matplotlib: pip install 'floatsim[plot]'): number-line, "
                        "spacing, binades, rounding.",
                        epilog="example: floatsim plot spacing float16 bfloat16 float8_e4m3fn -o spacing.png")
-    p.add_argument("kind", choices=("number-line", "spacing", "binades", "rounding"), help="which plot")
+    p.add_argument("kind", choices=("number-line", "spacing", "binades", "rounding", "cast-error"),
+                   help="which plot (cast-error: relative error of casting a unit normal sample)")
     _fmt_arg(p, many=True)
     p.add_argument("-o", "--output", required=True, metavar="FILE.png", help="image file to write")
 
@@ -464,6 +467,15 @@ def _cmd_info(args, out) -> int:
         }
     text = "\n".join(f"{k:<20}{hex_float(v) + '  (' + _short(v) + ')' if isinstance(v, float) else v}"
                       for k, v in info.items())
+    if args.binades and isinstance(fmt, FloatFormat):
+        from . import analysis
+
+        rows = analysis.binades(fmt)
+        info["binades"] = rows
+        near = [{"t": t, "values_in_[-t,t]": analysis.count_within(fmt, t),
+                 "share_of_codes": analysis.share_within(fmt, t)} for t in (fmt.smallest_normal, 1.0, fmt.max)]
+        info["near_zero"] = near
+        text += "\n\nper binade:\n" + _rows_text(rows) + "\n\nnear zero:\n" + _rows_text(near)
     return _emit(_clean(info), args.json, out, text)
 
 
@@ -554,6 +566,10 @@ def _cmd_plot(args, out) -> int:
         fig = plotting.spacing(fmts)
     elif args.kind == "binades":
         fig = plotting.binade_histogram(fmts[0])
+    elif args.kind == "cast-error":
+        from .analysis import sample_distribution
+
+        fig = plotting.cast_error(sample_distribution("normal"), fmts)
     else:
         f = fmts[0]
         fig = plotting.rounding_modes(f, -2 * f.smallest_normal, 2 * f.smallest_normal * 8)

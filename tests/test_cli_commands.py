@@ -117,3 +117,26 @@ def test_explain_one_rounding_mode():
     data = json.loads(run("explain", "0.1", "float8_e4m3fn", "--rounding", "rz", "--json").stdout)
     assert list(data["modes"]) == ["toward_zero"]
     assert run("explain", "0.1", "float8_e4m3fn", "--rounding", "bogus", check=False).returncode == 2
+
+
+def test_info_binades_and_density():
+    data = json.loads(run("info", "float8_e4m3fn", "--binades", "--json").stdout)
+    counts = [r["count"] for r in data["binades"]]
+    assert counts[0] == 7 and counts[1:-1] == [8] * 14 and counts[-1] == 7  # subnormals, full binades, top binade
+    assert data["near_zero"][-1]["values_in_[-t,t]"] == 254
+
+
+def test_plot_cast_error(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "err.png"
+    run("plot", "cast-error", "bfloat16", "float8_e4m3fn", "-o", str(png))
+    assert png.stat().st_size > 1000
+
+
+def test_quantization_error_of_named_distributions():
+    from floatsim import analysis
+
+    rows = analysis.quantization_error("normal", ["bfloat16", "float8_e4m3fn"])
+    assert rows[0]["sqnr_db"] > rows[1]["sqnr_db"] > 20  # more mantissa bits, less noise
+    with pytest.raises(ValueError, match="allowed"):
+        analysis.quantization_error("cauchy", "bfloat16")
