@@ -5,7 +5,7 @@
 array([  1., 448.], dtype=float32)
 """
 
-from . import formats
+from . import analysis, formats, memory  # plotting is imported on use: it needs matplotlib
 from .core import cast, decode, encode, random_bits
 from .format import FloatFormat, IntFormat, Specials
 from .formats import get_format, list_formats, p3109
@@ -15,5 +15,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FloatFormat", "IntFormat", "Overflow", "Rounding", "Specials",
-    "cast", "decode", "encode", "formats", "get_format", "list_formats", "p3109", "random_bits",
+    "analysis", "cast", "decode", "encode", "formats", "memory", "get_format", "list_formats", "p3109", "random_bits",
 ]
