@@ -20,10 +20,9 @@ import numpy as np
 from .core import cast, decode, encode
 from .format import FloatFormat, IntFormat, Specials
 from .formats import CATALOGUE, get_format
-from .reference import classify
 
 __all__ = [
-    "value_table", "next_up", "next_down", "ulp", "explain", "explain_text", "binades", "sample_distribution",
+    "classify_values", "value_table", "next_up", "next_down", "ulp", "explain", "explain_text", "binades", "sample_distribution",
     "count_within", "share_within", "compare", "quantization_error", "DETERMINISTIC_MODES",
 ]
 
@@ -180,9 +179,8 @@ def value_table(fmt, *, codes=None, value_range=None) -> list[dict]:
             raise ValueError(f"value_range holds {arr.size} values; at most {_MAX_ROWS} rows are allowed")
     is_int = isinstance(fmt, IntFormat)
     rows = []
-    for code, value in zip(arr.tolist(), values.tolist(), strict=True):
+    for code, value, cls in zip(arr.tolist(), values.tolist(), classify_values(values, fmt).tolist(), strict=True):
         sign, ef, mf = _fields(code, fmt)
-        cls = classify(code, fmt)
         if cls == "normal":
             exponent = ef - fmt.bias
         elif cls == "subnormal":
@@ -196,6 +194,27 @@ def value_table(fmt, *, codes=None, value_range=None) -> list[dict]:
             fraction=(str(int(value)) if is_int else str(Fraction(value))) if finite else None,
         ))
     return rows
+
+
+def classify_values(values, fmt) -> np.ndarray:
+    """Class of decoded values of ``fmt``: ``"nan"``, ``"inf"``, ``"zero"``, ``"subnormal"``, ``"normal"``
+    (``"int"`` for integer formats), from the values and the descriptor alone.
+
+    Examples
+    --------
+    >>> classify_values([0.0, 0.5, 6.0, -0.0], "float4_e2m1fn").tolist()
+    ['zero', 'subnormal', 'normal', 'zero']
+    """
+    fmt = get_format(fmt)
+    v = np.asarray(values, dtype=np.float64)
+    if isinstance(fmt, IntFormat):
+        return np.full(v.shape, "int", dtype="<U9")
+    a = np.abs(v)
+    with np.errstate(invalid="ignore"):
+        return np.select(
+            [np.isnan(v), np.isinf(v), v == 0, a < fmt.smallest_normal],
+            ["nan", "inf", "zero", "subnormal"], default="normal",
+        ).astype("<U9")
 
 
 # -- neighbours and ulp ---------------------------------------------------------------

@@ -200,18 +200,6 @@ def _field_names(fmt: FloatFormat | IntFormat) -> list[str]:
     return names
 
 
-def _classify(fmt: FloatFormat, v: float) -> str:
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf"
-    if v == 0:
-        return "zero"
-    if abs(v) < fmt.smallest_normal:
-        return "subnormal"
-    return "normal"
-
-
 def _header(fmt: FloatFormat | IntFormat) -> list[str]:
     name = fmt.name or str(fmt)
     lines = [f"{name}: {fmt.describe()}"]
@@ -241,8 +229,11 @@ def _table_rows(fmt: FloatFormat | IntFormat, codes: np.ndarray, values: np.ndar
         for code, v in zip(codes.tolist(), values.tolist(), strict=True):
             yield [f"0x{code:0{hex_width}X}", *_fields(fmt, code), "int", str(int(v))]
         return
-    for code, v in zip(codes.tolist(), values.tolist(), strict=True):
-        yield [f"0x{code:0{hex_width}X}", *_fields(fmt, code), _classify(fmt, v), hex_float(v), exact_decimal(v)]
+    from .analysis import classify_values
+
+    classes = classify_values(values, fmt).tolist()
+    for code, v, cls in zip(codes.tolist(), values.tolist(), classes, strict=True):
+        yield [f"0x{code:0{hex_width}X}", *_fields(fmt, code), cls, hex_float(v), exact_decimal(v)]
 
 
 def _print_table(fmt: FloatFormat | IntFormat, limit: int | None, style: str, out) -> None:

@@ -253,3 +253,20 @@ def test_quantization_error():
     assert scaled[0]["sqnr_db"] > raw[0]["sqnr_db"] and scaled[0]["scale"] == 448.0 / np.max(np.abs(big))
     with pytest.raises(ValueError):
         an.quantization_error([np.nan], "float16")
+
+
+def test_classify_values_agrees_with_the_reference_for_every_code():
+    """The value-based classifier of the analysis layer against the reference's code-based one."""
+    from floatsim import reference
+    from floatsim.analysis import classify_values
+
+    for name in ["float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e8m0fnu", "float4_e2m1fn",
+                 "binary8p1uf", "binary8p3se", "int4"]:
+        fmt = fs.get_format(name)
+        codes = np.arange(fmt.num_codes)
+        got = classify_values(fs.decode(codes, fmt, dtype=np.float64), fmt).tolist()
+        assert got == [reference.classify(int(c), fmt) for c in codes], name
+    nosub = fs.FloatFormat(exponent_bits=3, mantissa_bits=2, subnormals=False)
+    codes = np.arange(nosub.num_codes)
+    assert classify_values(fs.decode(codes, nosub, dtype=np.float64), nosub).tolist() == [
+        reference.classify(int(c), nosub) for c in codes]
