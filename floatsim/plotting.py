@@ -18,7 +18,7 @@ from .format import FloatFormat
 from .formats import get_format
 from .rounding import Rounding
 
-__all__ = ["binade_histogram", "cast_error", "number_line", "rounding_modes", "spacing"]
+__all__ = ["binade_histogram", "cast_error", "number_line", "quantization_report", "rounding_modes", "spacing"]
 
 _MAX_ENUM_BITS = 16  # formats whose every code is decoded
 _DETERMINISTIC = ("nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd")
@@ -293,3 +293,24 @@ def rounding_modes(fmt, lo, hi, *, n=1000, modes=_DETERMINISTIC, ax=None):
     ax.set_title(f"rounding modes, {_name(fmt)}")
     ax.legend(fontsize="small")
     return fig
+
+
+def quantization_report(rows, *, ax=None):
+    """SQNR of each scheme of a :func:`floatsim.quant.metrics.report`, labelled with its bits per value.
+
+    Examples
+    --------
+    >>> rows = [{"scheme": "int8", "bits_per_value": 8.125, "sqnr_db": 39.6},
+    ...         {"scheme": "int4 g32", "bits_per_value": 5.0, "sqnr_db": 20.3}]
+    >>> quantization_report(rows).get_xlabel()
+    'SQNR (dB, higher is better)'
+    """
+    fig, ax = _figure_axes(ax, figsize=(6, 0.5 + 0.4 * max(1, len(rows))))
+    names = [r["scheme"] for r in rows]
+    ax.barh(names, [r["sqnr_db"] for r in rows], color="tab:blue")
+    for i, r in enumerate(rows):
+        ax.text(r["sqnr_db"], i, f" {r['bits_per_value']:.3g} bits/value", va="center", fontsize=8)
+    ax.set_xlabel("SQNR (dB, higher is better)")
+    ax.invert_yaxis()
+    ax.set_title("Quantization error by scheme")
+    return ax

@@ -1,0 +1,1 @@
+"""floatsim.quant: quantizers built on the core verbs (see docs/quantization.md)."""

@@ -1,0 +1,226 @@
+"""Granularity: which elements share one scale / zero point, and the block views.
+
+Every quantizer reduces its input to a 2-D array of blocks, one row per set of
+elements that share quantization parameters, quantizes row by row, and puts the
+result back into the input's shape. :class:`Granularity` names the four layouts
+in use; :func:`to_blocks` / :meth:`Blocks.unblock` are the only reshaping code.
+
+Layouts (``x`` of shape ``(..., L, ...)``, ``axis`` pointing at ``L``):
+
+======================  ==========================================  ==============================
+granularity             one parameter set per                        parameter shape
+======================  ==========================================  ==============================
+``per_tensor()``        the whole tensor                             ``()``
+``per_channel(axis)``   index along ``axis`` (reduce over the rest)  ``x.shape`` with 1 elsewhere
+``per_group(g, axis)``  ``g`` consecutive elements along ``axis``    ``x.shape``, ``axis`` -> ``ceil(L/g)``
+``flat(g)``             ``g`` consecutive elements of ``x.ravel()``  ``(ceil(x.size/g),)``
+======================  ==========================================  ==============================
+
+**Remainder rule.** When ``L`` (or ``x.size`` for ``flat``) is not a multiple of
+``g`` the last block of each row is partial and gets its own parameters,
+computed from its real elements only (bitsandbytes' rule; torchao and MX
+require divisibility, microxcaling pads with zeros, which gives the same
+parameters for absmax rules). Internally the partial block is padded by
+repeating its last real element, which leaves its min, max and absmax
+unchanged; padded positions are dropped on the way back.
+
+>>> import numpy as np
+>>> b = to_blocks(np.arange(10.0).reshape(2, 5), per_group(2))
+>>> b.data.shape, b.param_shape
+((6, 2), (2, 3))
+>>> b.data[2]          # the partial block of row 0: [4] padded with itself
+array([4., 4.])
+>>> b.unblock(b.data).tolist()
+[[0.0, 1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0, 9.0]]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+__all__ = ["Granularity", "per_tensor", "per_channel", "per_group", "flat", "parse_granularity", "to_blocks", "Blocks"]
+
+_KINDS = ("tensor", "channel", "group", "flat")
+
+
+@dataclasses.dataclass(frozen=True)
+class Granularity:
+    """Which elements share a scale. Build with :func:`per_tensor`, :func:`per_channel`,
+    :func:`per_group` or :func:`flat` (or a string for :func:`parse_granularity`)."""
+
+    kind: str = "tensor"
+    axis: int | None = None
+    size: int | None = None
+
+    def __post_init__(self):
+        if self.kind not in _KINDS:
+            raise ValueError(f"granularity kind must be one of {', '.join(_KINDS)}, not {self.kind!r}")
+        if self.kind in ("group", "flat"):
+            if isinstance(self.size, bool) or not isinstance(self.size, int | np.integer) or self.size < 1:
+                raise ValueError(f"group size must be a positive integer, not {self.size!r}")
+        elif self.size is not None:
+            raise ValueError(f"granularity {self.kind!r} takes no size")
+        if self.kind in ("channel", "group"):
+            if isinstance(self.axis, bool) or not isinstance(self.axis, int | np.integer):
+                raise TypeError(f"axis must be an integer, not {self.axis!r}")
+        elif self.axis is not None:
+            raise ValueError(f"granularity {self.kind!r} takes no axis")
+
+    def __str__(self) -> str:
+        if self.kind == "tensor":
+            return "per-tensor"
+        if self.kind == "channel":
+            return f"per-channel(axis={self.axis})"
+        if self.kind == "group":
+            return f"per-group({self.size}, axis={self.axis})"
+        return f"flat blocks of {self.size}"
+
+
+def per_tensor() -> Granularity:
+    """One scale for the whole tensor."""
+    return Granularity("tensor")
+
+
+def per_channel(axis: int = 0) -> Granularity:
+    """One scale per index along ``axis`` (torch's ``ch_axis``; weights: output channels, axis 0)."""
+    return Granularity("channel", axis=int(axis))
+
+
+def per_group(size: int, axis: int = -1) -> Granularity:
+    """One scale per ``size`` consecutive elements along ``axis`` (per-group / per-block)."""
+    return Granularity("group", axis=int(axis), size=size)
+
+
+def flat(size: int) -> Granularity:
+    """One scale per ``size`` consecutive elements of the flattened (C-order) tensor (bitsandbytes)."""
+    return Granularity("flat", size=size)
+
+
+def parse_granularity(spec) -> Granularity:
+    """A :class:`Granularity` from itself, ``None`` (per-tensor) or a string.
+
+    Strings: ``"tensor"``, ``"channel"`` / ``"channel:AXIS"``, ``"group:SIZE"`` /
+    ``"group:SIZE:AXIS"``, ``"flat:SIZE"``.
+
+    >>> parse_granularity("group:128")
+    Granularity(kind='group', axis=-1, size=128)
+    """
+    if spec is None:
+        return per_tensor()
+    if isinstance(spec, Granularity):
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(f"granularity must be a Granularity or a string, not {type(spec).__name__}")
+    parts = spec.strip().lower().split(":")
+    try:
+        if parts[0] == "tensor" and len(parts) == 1:
+            return per_tensor()
+        if parts[0] == "channel" and len(parts) <= 2:
+            return per_channel(int(parts[1]) if len(parts) == 2 else 0)
+        if parts[0] == "group" and len(parts) in (2, 3):
+            return per_group(int(parts[1]), int(parts[2]) if len(parts) == 3 else -1)
+        if parts[0] == "flat" and len(parts) == 2:
+            return flat(int(parts[1]))
+    except ValueError as exc:
+        raise ValueError(f"bad granularity {spec!r}: {exc}") from None
+    raise ValueError(
+        f"bad granularity {spec!r}: expected 'tensor', 'channel[:AXIS]', 'group:SIZE[:AXIS]' or 'flat:SIZE'"
+    )
+
+
+def _norm_axis(axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of range for an array with {ndim} dimension(s)")
+    return axis % ndim
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Blocks:
+    """``x`` as a 2-D array of blocks (one row per parameter set) and the way back."""
+
+    data: np.ndarray           #: (number of blocks, block length), padded rows included
+    granularity: Granularity
+    shape: tuple               #: the original shape
+    param_shape: tuple         #: the shape of per-block parameters (scales, zero points)
+    _moved: tuple              #: shape after moving the block axis last (group) or first (channel)
+    _axis: int | None
+    _length: int               #: real length of the blocked dimension (group / flat)
+
+    def params(self, values) -> np.ndarray:
+        """Per-block values (one per row of :attr:`data`) in :attr:`param_shape`."""
+        v = np.asarray(values).reshape(-1)
+        g = self.granularity
+        if g.kind == "tensor":
+            return v.reshape(())
+        if g.kind == "channel":
+            return v.reshape(self.param_shape)
+        if g.kind == "flat":
+            return v.reshape(self.param_shape)
+        nb = self.data.shape[0] // max(1, math.prod(self._moved[:-1])) if self.data.shape[0] else 0
+        return np.moveaxis(v.reshape(*self._moved[:-1], nb), -1, self._axis)
+
+    def rows(self, params) -> np.ndarray:
+        """The inverse of :meth:`params`: parameters in :attr:`param_shape` -> one per row, as a column."""
+        p = np.asarray(params)
+        g = self.granularity
+        if g.kind == "group":
+            p = np.moveaxis(p, self._axis, -1)
+        return np.ascontiguousarray(p).reshape(-1, 1)
+
+    def unblock(self, blocked) -> np.ndarray:
+        """A ``data``-shaped array back in the original shape (padding dropped)."""
+        b = np.asarray(blocked)
+        g = self.granularity
+        if g.kind == "tensor":
+            return b.reshape(self.shape)
+        if g.kind == "channel":
+            return np.moveaxis(b.reshape(self._moved), 0, self._axis)
+        if g.kind == "flat":
+            return b.reshape(-1)[: self._length].reshape(self.shape)
+        lead = self._moved[:-1]
+        b = b.reshape(*lead, -1)[..., : self._length]
+        return np.moveaxis(b, -1, self._axis)
+
+
+def _pad_edge(a: np.ndarray, padded: int) -> np.ndarray:
+    """Pad the last axis to ``padded`` by repeating its last element."""
+    extra = padded - a.shape[-1]
+    if extra == 0:
+        return a
+    if a.shape[-1] == 0:
+        return np.zeros((*a.shape[:-1], padded), a.dtype)
+    return np.concatenate([a, np.repeat(a[..., -1:], extra, axis=-1)], axis=-1)
+
+
+def to_blocks(x: np.ndarray, granularity) -> Blocks:
+    """Reshape ``x`` into blocks for ``granularity`` (see the module docstring).
+
+    Raises ``ValueError`` for an axis out of range, and for a per-channel / per-group
+    layout of a 0-d array.
+    """
+    g = parse_granularity(granularity)
+    x = np.asarray(x)
+    shape = x.shape
+    if g.kind == "tensor":
+        return Blocks(x.reshape(1, -1), g, shape, (), shape, None, x.size)
+    if g.kind == "flat":
+        nb = -(-x.size // g.size)
+        data = _pad_edge(x.reshape(-1), nb * g.size).reshape(nb, g.size)
+        return Blocks(data, g, shape, (nb,), shape, None, x.size)
+    if x.ndim == 0:
+        raise ValueError(f"{g} needs an array with at least one dimension, not a 0-d array")
+    axis = _norm_axis(g.axis, x.ndim)
+    if g.kind == "channel":
+        moved = np.moveaxis(x, axis, 0)
+        data = moved.reshape(shape[axis], -1)
+        pshape = tuple(n if i == axis else 1 for i, n in enumerate(shape))
+        return Blocks(data, g, shape, pshape, moved.shape, axis, shape[axis])
+    moved = np.moveaxis(x, axis, -1)
+    length = shape[axis]
+    nb = -(-length // g.size)
+    data = _pad_edge(moved, nb * g.size).reshape(-1, g.size)
+    pshape = tuple(nb if i == axis else n for i, n in enumerate(shape))
+    return Blocks(data, g, shape, pshape, moved.shape, axis, length)

@@ -1,0 +1,453 @@
+"""Affine integer quantization and scaled float-format quantization.
+
+Functional primitives (the building blocks other layers reuse):
+
+* :func:`choose_qparams` — scale and zero point from a range, with the three
+  symmetric conventions in use (``divisor="half_range"``: torch observers and
+  torchao, amax / ((qmax - qmin) / 2) = amax / 127.5 for int8; ``"qmax"``: TensorRT,
+  TFLite weights and LLM.int8, amax / qmax; ``"no_clipping"``: max(min / qmin,
+  max / qmax), torch's C++ ``ChooseQuantizationParams`` and torchao
+  ``SYMMETRIC_NO_CLIPPING_ERR``) and the asymmetric (zero-point) rule.
+* :func:`quantize_affine` — ``q = clamp(round(x * (1/s)) + zp, qmin, qmax)`` (torch /
+  torchao order, ``reciprocal=True``) or ``round(x / s)`` (ONNX, GPTQ / AWQ,
+  ``reciprocal=False``); the rounding is a core cast to integers, any core mode.
+* :func:`dequantize_affine` — ``(q - zp) * s``.
+
+Quantizers: :class:`IntQuantizer` (INT2..INT16 / UINTk, any granularity) and
+:class:`FloatQuantizer` (scaled FP8 / any emulated float format as the element).
+
+Arithmetic dtype: the scale is float32 (``scale_dtype``); ``1/s`` is taken in
+the scale's dtype, then ``x * (1/s)`` in NumPy's result type of the two (float32
+for float16 / float32 input, float64 for float64 input). torchao runs float16 /
+bfloat16 inputs in their own dtype; pass float32 to match it on those.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..core import cast, decode, encode
+from ..format import FloatFormat, IntFormat
+from ..formats import get_format
+from ..rounding import Rounding
+from ._layout import Granularity, parse_granularity, to_blocks
+from .base import QuantizedTensor, Quantizer, check_choice, float_input
+
+__all__ = [
+    "choose_qparams", "quantize_affine", "dequantize_affine", "int_range", "round_scale",
+    "IntQuantizer", "FloatQuantizer", "DIVISORS",
+]
+
+#: Symmetric scale conventions (see the module docstring).
+DIVISORS = ("half_range", "qmax", "no_clipping")
+_WIDE = IntFormat(bits=32)
+_POW2 = {"floor": "toward_negative", "ceil": "toward_positive"}
+#: torch.ao observers' eps: float32 machine epsilon
+TORCH_EPS = float(np.finfo(np.float32).eps)
+
+
+def int_range(bits: int, signed: bool = True, narrow_range: bool = False) -> tuple[int, int]:
+    """``(qmin, qmax)`` of a ``bits``-bit integer; ``narrow_range`` drops the most negative code.
+
+    >>> int_range(8), int_range(8, narrow_range=True), int_range(4, signed=False)
+    ((-128, 127), (-127, 127), (0, 15))
+    """
+    fmt = IntFormat(bits=bits, signed=signed)
+    qmin = fmt.min + (1 if narrow_range and signed else 0)
+    if narrow_range and not signed:
+        raise ValueError("narrow_range=True applies to signed formats only")
+    return qmin, fmt.max
+
+
+def _check_bounds(qmin, qmax):
+    for name, v in (("qmin", qmin), ("qmax", qmax)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer):
+            raise TypeError(f"{name} must be an integer, not {v!r}")
+    if not -(1 << 31) <= qmin < qmax < (1 << 31):
+        raise ValueError(f"need -2**31 <= qmin < qmax < 2**31, got qmin={qmin}, qmax={qmax}")
+
+
+def round_scale(scale, scale_format=None, scale_rounding="nearest_even") -> np.ndarray:
+    """Round positive scales into the format they are stored in (``None``: float32, unchanged).
+
+    ``scale_rounding="toward_positive"`` never makes the scale smaller (no extra
+    clipping); with ``scale_format="float8_e8m0fnu"`` it gives power-of-two scales
+    2**ceil(log2 s), and ``"toward_negative"`` gives 2**floor(log2 s).
+
+    >>> round_scale(np.float32(0.3), "float8_e8m0fnu", "toward_positive").tolist()
+    0.5
+    """
+    s = np.asarray(scale, np.float32)
+    if scale_format is None:
+        return s
+    return cast(s, scale_format, rounding=scale_rounding, overflow="saturate", dtype=np.float32)
+
+
+def choose_qparams(min_val, max_val, *, qmin: int, qmax: int, symmetric: bool = True, divisor: str = "half_range",
+                   eps: float = TORCH_EPS, scale_format=None, scale_rounding="nearest_even"):
+    """Scale and zero point for values in ``[min_val, max_val]`` (arrays broadcast).
+
+    The range is first widened to include 0 (min_neg = min(min_val, 0), max_pos =
+    max(max_val, 0)), as torch and torchao do.
+
+    * symmetric: ``s = amax / d`` with ``d`` from ``divisor`` (``"half_range"``:
+      (qmax - qmin) / 2; ``"qmax"``: qmax; ``"no_clipping"``: s = max(min_neg / qmin,
+      max_pos / qmax)); ``zp = int((qmin + qmax + 1) / 2)`` (0 for signed, 128 for
+      uint8).
+    * asymmetric: ``s = (max_pos - min_neg) / (qmax - qmin)``, ``zp = clamp(qmin -
+      round(min_neg / s), qmin, qmax)`` (round half to even).
+
+    Then ``s = max(s, eps)`` and ``s`` is rounded into ``scale_format``. Scales are
+    float32, zero points int32.
+
+    Examples
+    --------
+    >>> s, zp = choose_qparams(-1.0, 2.55, qmin=0, qmax=255, symmetric=False)
+    >>> float(s), int(zp)
+    (0.013921568170189857, 72)
+    >>> s, zp = choose_qparams(-1.0, 2.55, qmin=-127, qmax=127, divisor="qmax")
+    >>> float(s), int(zp)
+    (0.020078739151358604, 0)
+    """
+    _check_bounds(qmin, qmax)
+    lo = np.minimum(np.asarray(min_val, np.float32), np.float32(0))
+    hi = np.maximum(np.asarray(max_val, np.float32), np.float32(0))
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise ValueError("the range (min_val, max_val) must be finite: replace inf / NaN or calibrate the range first")
+    if symmetric:
+        divisor = check_choice("divisor", divisor, DIVISORS)
+        if divisor == "no_clipping":
+            if qmin >= 0:
+                raise ValueError("divisor='no_clipping' needs a signed range (qmin < 0)")
+            s = np.maximum(lo / np.float32(qmin), hi / np.float32(qmax))
+        else:
+            d = np.float32((qmax - qmin) / 2) if divisor == "half_range" else np.float32(qmax)
+            s = np.maximum(-lo, hi) / d
+        s = round_scale(np.maximum(s, np.float32(eps)), scale_format, scale_rounding)
+        zp = np.full(np.shape(s), int((qmin + qmax + 1) / 2), np.int32)
+    else:
+        s = round_scale(np.maximum((hi - lo) / np.float32(qmax - qmin), np.float32(eps)), scale_format, scale_rounding)
+        r = encode(lo / s, _WIDE).view(np.int32).astype(np.int64)
+        zp = np.clip(qmin - r, qmin, qmax).astype(np.int32)
+    return s, zp
+
+
+def _int_dtype(qmin: int, qmax: int) -> np.dtype:
+    for dt in (np.int8, np.uint8, np.int16, np.uint16, np.int32):
+        info = np.iinfo(dt)
+        if info.min <= qmin and qmax <= info.max:
+            return np.dtype(dt)
+    return np.dtype(np.int64)
+
+
+def quantize_affine(x, scale, zero_point=0, *, qmin: int, qmax: int, rounding="nearest_even", seed=None,
+                    reciprocal: bool = True, index_offset: int = 0) -> np.ndarray:
+    """Integer codes ``clamp(round(x * (1/scale)) + zero_point, qmin, qmax)``.
+
+    Parameters
+    ----------
+    x : array_like of float
+    scale, zero_point : array_like
+        Broadcastable to ``x``.
+    qmin, qmax : int
+    rounding : str
+        Any core rounding mode (default ``"nearest_even"``, as torch, torchao, ONNX
+        and TensorRT); ``"stochastic"`` with ``seed``.
+    reciprocal : bool
+        True (default): multiply by ``1/scale`` taken first (torch, torchao); False:
+        divide by the scale (ONNX ``QuantizeLinear``, GPTQ, AWQ).
+
+    Returns
+    -------
+    ndarray of the smallest integer dtype holding [qmin, qmax] (int8, uint8, int16 ...)
+
+    Raises
+    ------
+    ValueError
+        For NaN in ``x`` (integers have no NaN). ±inf saturate to qmin / qmax.
+
+    Examples
+    --------
+    >>> quantize_affine(np.float32([0.5, 1.5, 2.5, 300.0, -1.0]), np.float32(1.0), qmin=-128, qmax=127).tolist()
+    [0, 2, 2, 127, -1]
+    >>> quantize_affine(np.float32([0.3]), np.float32(0.1), qmin=-128, qmax=127).tolist()  # 0.3 * 10 = 3.0000002
+    [3]
+    """
+    _check_bounds(qmin, qmax)
+    x = float_input(x)
+    s = np.asarray(scale)
+    if s.dtype.kind != "f":
+        s = s.astype(np.float32)
+    v = x * (s.dtype.type(1) / s) if reciprocal else x / s
+    if v.dtype not in (np.float16, np.float32, np.float64):
+        v = v.astype(np.float64)
+    r = encode(v, _WIDE, rounding=rounding, seed=seed, index_offset=index_offset).view(np.int32)
+    zp = np.asarray(zero_point)
+    if np.any(zp != 0):
+        r = r.astype(np.int64) + zp
+    return np.clip(r, qmin, qmax).astype(_int_dtype(qmin, qmax))
+
+
+def dequantize_affine(q, scale, zero_point=0, *, dtype=np.float32) -> np.ndarray:
+    """``(q - zero_point) * scale`` in ``dtype`` (default float32; the subtraction is exact in int64).
+
+    >>> dequantize_affine(np.int8([-3, 0, 127]), np.float32(0.5)).tolist()
+    [-1.5, 0.0, 63.5]
+    """
+    q = np.asarray(q)
+    if q.dtype.kind not in "iu":
+        raise TypeError(f"q must be integer codes, not {q.dtype.name}")
+    d = (q.astype(np.int64) - np.asarray(zero_point, np.int64)).astype(dtype)
+    return (d * np.asarray(scale, dtype)).astype(dtype, copy=False)
+
+
+def _absmax_rows(data: np.ndarray) -> np.ndarray:
+    return np.max(np.abs(data), axis=1) if data.shape[1] else np.zeros(data.shape[0], data.dtype)
+
+
+def _check_finite_rows(data: np.ndarray, argument="x"):
+    bad = ~np.isfinite(data)
+    if bad.any():
+        raise ValueError(
+            f"{argument} contains {int(bad.sum())} NaN / inf value(s): a range derived from the data would be "
+            "non-finite; replace them, or pass an explicit range (min_val / max_val or amax)"
+        )
+
+
+def _pow2_rule(power_of_two, scale_format, scale_rounding):
+    if power_of_two is None:
+        return scale_format, scale_rounding
+    rule = check_choice("power_of_two", power_of_two, tuple(_POW2))
+    if scale_format is not None:
+        raise ValueError("give either power_of_two or scale_format, not both")
+    return "float8_e8m0fnu", _POW2[rule]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class IntQuantizer(Quantizer):
+    """Affine integer quantization: symmetric (absmax) or asymmetric (zero point).
+
+    Parameters
+    ----------
+    bits : int
+        2 to 16.
+    signed : bool
+        Signed codes (two's complement, ``[-2**(bits-1), 2**(bits-1)-1]``) or
+        unsigned (``[0, 2**bits - 1]``).
+    symmetric : bool
+        Symmetric (zero point fixed at the middle code: 0 signed, 128 for uint8) or
+        asymmetric (zero point from the minimum).
+    narrow_range : bool
+        Drop the most negative code ([-127, 127] for int8: TFLite / TensorRT weights).
+    divisor : str
+        Symmetric scale convention: ``"half_range"`` (default; torch observers and
+        torchao: amax / 127.5 for full-range int8), ``"qmax"`` (amax / qmax: TensorRT,
+        TFLite, LLM.int8), ``"no_clipping"`` (max(min / qmin, max / qmax)).
+    granularity : str or Granularity
+        ``"tensor"`` (default), ``"channel[:axis]"``, ``"group:SIZE[:axis]"``,
+        ``"flat:SIZE"`` (see :mod:`floatsim.quant._layout`).
+    rounding : str
+        Core rounding mode for ``x / s`` (default ``"nearest_even"``; ``"stochastic"``
+        uses ``seed``).
+    reciprocal : bool
+        ``x * (1/s)`` (default, torch / torchao) or ``x / s`` (ONNX, GPTQ / AWQ).
+    eps : float
+        Smallest scale (torch observers: float32 eps, the default; torchao:
+        the input dtype's smallest normal).
+    scale_format, scale_rounding : optional
+        Store scales in a low-precision format (``"float16"``, ``"bfloat16"``,
+        ``"float8_e4m3fn"``, ``"float8_e8m0fnu"`` ...) rounded with this mode.
+    power_of_two : {"floor", "ceil"}, optional
+        Power-of-two scales: ``2**floor(log2 s)`` (may clip the largest values) or
+        ``2**ceil(log2 s)`` (never clips), stored as E8M0.
+    seed : int, optional
+        Seed for stochastic rounding.
+
+    Notes
+    -----
+    Partial last group: its own scale (see ``_layout``). All-zero block: scale =
+    ``eps``, codes = the zero point. NaN / inf in ``x``: ``ValueError`` (a range from
+    the data would be non-finite) unless an explicit range is given to
+    :meth:`quantize`, in which case ±inf saturate to qmin / qmax and NaN raises.
+
+    Examples
+    --------
+    >>> x = np.float32([-1.0, -0.25, 0.0, 0.5, 2.55])
+    >>> q = IntQuantizer(bits=8, symmetric=False, signed=False).quantize(x)
+    >>> q.codes.tolist(), float(q.scale), int(q.zero_point)
+    ([0, 54, 72, 108, 255], 0.013921568170189857, 72)
+    >>> q.dequantize().tolist()
+    [-1.0023529529571533, -0.25058823823928833, 0.0, 0.5011764764785767, 2.547646999359131]
+    """
+
+    bits: int = 8
+    signed: bool = True
+    symmetric: bool = True
+    narrow_range: bool = False
+    divisor: str = "half_range"
+    granularity: Granularity | str | None = None
+    rounding: str | Rounding = "nearest_even"
+    reciprocal: bool = True
+    eps: float = TORCH_EPS
+    scale_format: str | FloatFormat | None = None
+    scale_rounding: str = "nearest_even"
+    power_of_two: str | None = None
+    seed: int | None = None
+
+    def __post_init__(self):
+        if isinstance(self.bits, bool) or not isinstance(self.bits, int | np.integer) or not 2 <= self.bits <= 16:
+            raise ValueError(f"bits must be an integer from 2 to 16, not {self.bits!r}")
+        object.__setattr__(self, "granularity", parse_granularity(self.granularity))
+        Rounding.parse(self.rounding)
+        Rounding.parse(self.scale_rounding)
+        if self.symmetric:
+            check_choice("divisor", self.divisor, DIVISORS)
+        int_range(self.bits, self.signed, self.narrow_range)
+        if not (isinstance(self.eps, float | int) and self.eps > 0):
+            raise ValueError(f"eps must be a positive number, not {self.eps!r}")
+        sf, sr = _pow2_rule(self.power_of_two, self.scale_format, self.scale_rounding)
+        if sf is not None:
+            get_format(sf)
+
+    @property
+    def element_bits(self) -> int:  # type: ignore[override]
+        return self.bits
+
+    @property
+    def qrange(self) -> tuple[int, int]:
+        return int_range(self.bits, self.signed, self.narrow_range)
+
+    def qparams(self, min_val, max_val):
+        """Scale and zero point for the range [min_val, max_val] under this scheme."""
+        qmin, qmax = self.qrange
+        sf, sr = _pow2_rule(self.power_of_two, self.scale_format, self.scale_rounding)
+        return choose_qparams(min_val, max_val, qmin=qmin, qmax=qmax, symmetric=self.symmetric,
+                              divisor=self.divisor, eps=self.eps, scale_format=sf, scale_rounding=sr)
+
+    def quantize(self, x, *, min_val=None, max_val=None) -> QuantizedTensor:
+        """Quantize ``x``; the range comes from the data per block, or from ``min_val`` / ``max_val``
+        (arrays in the granularity's parameter shape, e.g. from a calibrator or observer)."""
+        x = float_input(x)
+        blocks = to_blocks(x, self.granularity)
+        if (min_val is None) != (max_val is None):
+            raise ValueError("give both min_val and max_val, or neither")
+        if min_val is None:
+            _check_finite_rows(blocks.data)
+            data = blocks.data
+            if data.shape[1]:
+                lo, hi = data.min(axis=1), data.max(axis=1)
+            else:
+                lo = hi = np.zeros(data.shape[0], data.dtype)
+            scale, zp = self.qparams(blocks.params(lo), blocks.params(hi))
+        else:
+            scale, zp = self.qparams(np.broadcast_to(min_val, blocks.param_shape),
+                                     np.broadcast_to(max_val, blocks.param_shape))
+        qmin, qmax = self.qrange
+        codes = quantize_affine(blocks.data, blocks.rows(scale), blocks.rows(zp), qmin=qmin, qmax=qmax,
+                                rounding=self.rounding, seed=self.seed, reciprocal=self.reciprocal)
+        sf, _ = _pow2_rule(self.power_of_two, self.scale_format, self.scale_rounding)
+        return QuantizedTensor(codes=blocks.unblock(codes), scale=scale, zero_point=None if self.symmetric else zp,
+                               quantizer=self, shape=x.shape, dtype=x.dtype, scale_format=sf,
+                               extra={"symmetric_zero_point": int(zp.reshape(-1)[0]) if self.symmetric and zp.size else 0})
+
+    def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
+        dt = self._out_dtype(q, dtype)
+        blocks = to_blocks(q.codes, self.granularity)
+        zp = q.zero_point if q.zero_point is not None else np.int32(q.extra.get("symmetric_zero_point", 0))
+        zp_rows = blocks.rows(np.broadcast_to(zp, np.shape(q.scale))) if np.ndim(zp) else zp
+        vals = dequantize_affine(blocks.data, blocks.rows(q.scale).astype(np.float32), zp_rows, dtype=np.float32)
+        return blocks.unblock(vals).astype(dt, copy=False)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FloatQuantizer(Quantizer):
+    """Scaled float-format quantization (per-tensor / per-channel FP8 and any emulated format).
+
+    ``s = amax / fmt.max`` per block (torchao ``_choose_scale_float8``: a divisor),
+    codes = ``encode(clip(x / s, -max, max), fmt)`` with the core rounding mode, and
+    dequantization ``decode(codes) * s``.
+
+    Parameters
+    ----------
+    format : str or FloatFormat
+        The element format (default ``"float8_e4m3fn"``).
+    granularity : str or Granularity
+    rounding : str
+        Element rounding (default ``"nearest_even"``).
+    reciprocal : bool
+        False (default): ``x / s`` as torchao's float8 path; True: ``x * (1/s)``.
+    scale_format, scale_rounding, power_of_two :
+        As for :class:`IntQuantizer` (``power_of_two="ceil"`` never clips).
+    amax_floor : float
+        Lower bound on amax (torchao ``amax_to_scale``: 1e-12), so all-zero blocks get
+        a finite scale and quantize to zeros.
+    seed : int, optional
+
+    Notes
+    -----
+    NaN: the scale ignores NaN (amax over the non-NaN values); NaN elements stay NaN
+    when the format has NaN, else ``ValueError``. ±inf elements saturate to ±max
+    (as torch 2.13's saturating e4m3fn cast does) and are excluded from amax.
+    Partial last group: its own scale.
+
+    Examples
+    --------
+    >>> q = FloatQuantizer(format="float8_e4m3fn").quantize(np.float32([0.1, -3.0, 7.0]))
+    >>> float(q.scale), q.dequantize().tolist()
+    (0.015625, [0.1015625, -3.0, 7.0])
+    """
+
+    format: str | FloatFormat = "float8_e4m3fn"
+    granularity: Granularity | str | None = None
+    rounding: str | Rounding = "nearest_even"
+    reciprocal: bool = False
+    scale_format: str | FloatFormat | None = None
+    scale_rounding: str = "nearest_even"
+    power_of_two: str | None = None
+    amax_floor: float = 1e-12
+    seed: int | None = None
+
+    def __post_init__(self):
+        fmt = get_format(self.format)
+        if not isinstance(fmt, FloatFormat):
+            raise TypeError(f"format must be a float format (use IntQuantizer for {fmt}), not {fmt}")
+        object.__setattr__(self, "format", fmt)
+        object.__setattr__(self, "granularity", parse_granularity(self.granularity))
+        Rounding.parse(self.rounding)
+        sf, _ = _pow2_rule(self.power_of_two, self.scale_format, self.scale_rounding)
+        if sf is not None:
+            get_format(sf)
+
+    @property
+    def element_bits(self) -> int:  # type: ignore[override]
+        return self.format.bits
+
+    def quantize(self, x, *, amax=None) -> QuantizedTensor:
+        """Quantize ``x``; ``amax`` (in the granularity's parameter shape) overrides the data's."""
+        x = float_input(x)
+        fmt = self.format
+        blocks = to_blocks(x, self.granularity)
+        data = blocks.data
+        if amax is None:
+            a = np.abs(data)
+            a = np.where(np.isfinite(a), a, 0) if not np.all(np.isfinite(a)) else a
+            amax_rows = a.max(axis=1) if data.shape[1] else np.zeros(data.shape[0])
+            amax = blocks.params(amax_rows)
+        amax = np.maximum(np.asarray(amax, np.float32), np.float32(self.amax_floor))
+        sf, sr = _pow2_rule(self.power_of_two, self.scale_format, self.scale_rounding)
+        scale = round_scale(np.broadcast_to(amax, blocks.param_shape) / np.float32(fmt.max), sf, sr)
+        s = blocks.rows(scale)
+        v = data * (np.float32(1) / s) if self.reciprocal else data / s
+        m = v.dtype.type(fmt.max)
+        v = np.clip(v, -m, m) if fmt.signed else np.clip(v, 0, m)
+        codes = encode(v, fmt, rounding=self.rounding, overflow="saturate", seed=self.seed)
+        return QuantizedTensor(codes=blocks.unblock(codes), scale=scale, zero_point=None, quantizer=self,
+                               shape=x.shape, dtype=x.dtype, scale_format=sf)
+
+    def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
+        dt = self._out_dtype(q, dtype)
+        blocks = to_blocks(q.codes, self.granularity)
+        vals = decode(blocks.data, self.format, dtype=np.float32) * blocks.rows(q.scale).astype(np.float32)
+        return blocks.unblock(vals).astype(dt, copy=False)

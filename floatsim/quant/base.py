@@ -1,0 +1,160 @@
+"""What every quantizer returns and shares: :class:`QuantizedTensor` and :class:`Quantizer`.
+
+A quantizer is a frozen dataclass (its scheme: format, granularity, scale rule,
+rounding); ``quantize(x)`` returns a :class:`QuantizedTensor` holding exactly
+what would be written to memory (element codes, scales, zero points, and any
+second-level statistics), ``dequantize(q)`` maps it back, and
+``fake_quantize(x)`` (also ``quantizer(x)``) does both, returning ``x``'s dtype.
+
+Input rules shared by all quantizers (:func:`float_input`): float16, float32 or
+float64 arrays of any shape (lists and scalars become float64); anything else is
+a ``TypeError`` that names the argument.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from ..core import decode, encode
+from ..formats import get_format
+
+__all__ = ["QuantizedTensor", "Quantizer", "float_input", "check_choice"]
+
+_FLOATS = (np.float16, np.float32, np.float64)
+
+
+def float_input(x, argument: str = "x") -> np.ndarray:
+    """``x`` as a float16 / float32 / float64 ndarray (lists, scalars and integers become float64)."""
+    if isinstance(x, np.ndarray):
+        arr = x
+    else:
+        if hasattr(x, "__array__") and not isinstance(x, list | tuple | int | float):
+            arr = np.asarray(x)
+        else:
+            arr = np.asarray(x)
+            if arr.dtype.kind in "iub" or arr.dtype == object:
+                arr = arr.astype(np.float64) if arr.dtype.kind in "iu" else arr
+    if arr.dtype.kind in "iu":
+        arr = arr.astype(np.float64)
+    if arr.dtype not in _FLOATS:
+        raise TypeError(f"{argument} must be a float16, float32 or float64 array, not {arr.dtype.name}")
+    return arr
+
+
+def check_choice(argument: str, value, allowed) -> str:
+    """``value`` if it is one of ``allowed`` (strings), else a ValueError naming the argument."""
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise ValueError(f"{argument} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+    return value.lower()
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class QuantizedTensor:
+    """The stored form of a quantized tensor.
+
+    Attributes
+    ----------
+    codes : ndarray
+        Element codes in the input's shape: integers (int8 / uint8 / int16 ...) for
+        integer schemes, the element format's bit patterns (uint8 ...) for float
+        formats, codebook indices for codebooks. Unpacked: one element per entry.
+    scale : ndarray or None
+        The scale of each block (float32 unless the scheme says otherwise), shaped
+        by the granularity (see :mod:`floatsim.quant._layout`). Dequantization
+        multiplies by it. Values are exact in ``scale_format``.
+    zero_point : ndarray or None
+        Integer zero points (same shape as ``scale``) for asymmetric schemes.
+    quantizer : Quantizer
+        The scheme that produced it; ``dequantize`` delegates to it.
+    shape, dtype :
+        Shape and float dtype of the original input (the default output dtype).
+    scale_format : str or FloatFormat, optional
+        The format scales are stored in (``None``: float32).
+    extra : dict
+        Further stored statistics (e.g. NVFP4's per-tensor scale, double-quantized
+        absmax codes), documented by each quantizer.
+    """
+
+    codes: np.ndarray
+    scale: np.ndarray | None
+    zero_point: np.ndarray | None
+    quantizer: Any
+    shape: tuple
+    dtype: np.dtype
+    scale_format: Any = None
+    extra: dict = dataclasses.field(default_factory=dict)
+
+    def dequantize(self, dtype=None) -> np.ndarray:
+        """The dequantized values (``dtype``, default the input's dtype)."""
+        return self.quantizer.dequantize(self, dtype=dtype)
+
+    @property
+    def scale_codes(self) -> np.ndarray | None:
+        """The scales as stored: codes of ``scale_format`` (the float32 values when it is None)."""
+        if self.scale is None or self.scale_format is None:
+            return self.scale
+        return encode(self.scale, self.scale_format)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> float:
+        """Bytes this tensor takes when stored densely (codes packed, scales in their format)."""
+        return self.bits_per_value * self.size / 8
+
+    @property
+    def bits_per_value(self) -> float:
+        """Storage bits per element including scales, zero points and second-level terms."""
+        return self.quantizer.storage_bits(self) / max(1, self.size)
+
+
+def _format_bits(fmt) -> int:
+    return 32 if fmt is None else get_format(fmt).bits
+
+
+class Quantizer:
+    """Base of all quantizers. Subclasses are frozen dataclasses implementing
+    :meth:`quantize` and :meth:`dequantize`; the rest is shared."""
+
+    #: bits of one stored element code (subclasses set it from their format)
+    element_bits: int = 8
+
+    def quantize(self, x) -> QuantizedTensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fake_quantize(self, x) -> np.ndarray:
+        """``dequantize(quantize(x))`` in ``x``'s dtype."""
+        q = self.quantize(x)
+        return q.dequantize()
+
+    def __call__(self, x) -> np.ndarray:
+        return self.fake_quantize(x)
+
+    def storage_bits(self, q: QuantizedTensor) -> int:
+        """Total stored bits of ``q``: elements, scales, zero points and ``extra`` statistics."""
+        total = q.size * self.element_bits
+        if q.scale is not None:
+            total += np.size(q.scale) * _format_bits(q.scale_format)
+        if q.zero_point is not None:
+            total += np.size(q.zero_point) * self.element_bits
+        return total + int(q.extra.get("extra_bits", 0))
+
+    def _out_dtype(self, q: QuantizedTensor, dtype) -> np.dtype:
+        dt = np.dtype(q.dtype if dtype is None else dtype)
+        if dt not in _FLOATS:
+            raise TypeError(f"dtype must be float16, float32 or float64, not {dt.name}")
+        return dt
+
+
+def decode_scale(codes, fmt) -> np.ndarray:
+    """Scale values from stored codes (float64, exact)."""
+    return decode(codes, fmt, dtype=np.float64)
