@@ -32,6 +32,7 @@ from ..core import cast, decode, encode
 from ..format import FloatFormat, IntFormat
 from ..formats import get_format
 from ..rounding import Rounding
+from ._kernels import block_stats
 from ._layout import Granularity, parse_granularity, to_blocks
 from .base import QuantizedTensor, Quantizer, check_choice, float_input
 
@@ -185,9 +186,10 @@ def quantize_affine(x, scale, zero_point=0, *, qmin: int, qmax: int, rounding="n
         v = v.astype(np.float64)
     r = encode(v, _WIDE, rounding=rounding, seed=seed, index_offset=index_offset).view(np.int32)
     zp = np.asarray(zero_point)
-    if np.any(zp != 0):
+    if zp.any():
         r = r.astype(np.int64) + zp
-    return np.clip(r, qmin, qmax).astype(_int_dtype(qmin, qmax))
+    return np.clip(r, qmin, qmax, out=r if r.shape == np.broadcast_shapes(r.shape, zp.shape) else None).astype(
+        _int_dtype(qmin, qmax))
 
 
 def dequantize_affine(q, scale, zero_point=0, *, dtype=np.float32) -> np.ndarray:
@@ -199,8 +201,9 @@ def dequantize_affine(q, scale, zero_point=0, *, dtype=np.float32) -> np.ndarray
     q = np.asarray(q)
     if q.dtype.kind not in "iu":
         raise TypeError(f"q must be integer codes, not {q.dtype.name}")
-    d = (q.astype(np.int64) - np.asarray(zero_point, np.int64)).astype(dtype)
-    return (d * np.asarray(scale, dtype)).astype(dtype, copy=False)
+    zp = np.asarray(zero_point, np.int64)
+    d = q.astype(dtype) if not zp.any() else (q.astype(np.int64) - zp).astype(dtype)
+    return np.multiply(d, np.asarray(scale, dtype), out=d if d.shape == np.broadcast_shapes(d.shape, np.shape(scale)) else None)
 
 
 def _absmax_rows(data: np.ndarray) -> np.ndarray:
@@ -334,12 +337,9 @@ class IntQuantizer(Quantizer):
         if (min_val is None) != (max_val is None):
             raise ValueError("give both min_val and max_val, or neither")
         if min_val is None:
-            _check_finite_rows(blocks.data)
-            data = blocks.data
-            if data.shape[1]:
-                lo, hi = data.min(axis=1), data.max(axis=1)
-            else:
-                lo = hi = np.zeros(data.shape[0], data.dtype)
+            lo, hi, _, bad = block_stats(blocks.data)
+            if bad.any():
+                _check_finite_rows(blocks.data)
             scale, zp = self.qparams(blocks.params(lo), blocks.params(hi))
         else:
             scale, zp = self.qparams(np.broadcast_to(min_val, blocks.param_shape),
@@ -431,9 +431,10 @@ class FloatQuantizer(Quantizer):
         blocks = to_blocks(x, self.granularity)
         data = blocks.data
         if amax is None:
-            a = np.abs(data)
-            a = np.where(np.isfinite(a), a, 0) if not np.all(np.isfinite(a)) else a
-            amax_rows = a.max(axis=1) if data.shape[1] else np.zeros(data.shape[0])
+            _, _, amax_rows, bad = block_stats(data)
+            if bad.any():  # amax over the finite values only
+                a = np.abs(data)
+                amax_rows = np.where(np.isfinite(a), a, 0).max(axis=1)
             amax = blocks.params(amax_rows)
         amax = np.maximum(np.asarray(amax, np.float32), np.float32(self.amax_floor))
         sf, sr = _pow2_rule(self.power_of_two, self.scale_format, self.scale_rounding)

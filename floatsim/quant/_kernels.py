@@ -1,0 +1,75 @@
+"""Fused per-block reductions for the quantizers (the quantization layer's own kernels).
+
+Rounding never happens here (that is :mod:`floatsim.core`'s job); these loops
+only reduce each row of a blocks array (see :mod:`._layout`) to its statistics in
+one pass, which NumPy needs four passes for (min, max, abs-max, isfinite), and
+NumPy's reductions along short rows are slow. Options come from :mod:`floatsim._jit`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from .._jit import parallel_kernel
+
+_SPLIT = 1 << 16  # rows longer than this are reduced in pieces, so one long row (per-tensor) still uses every thread
+
+
+@parallel_kernel
+def _row_stats(data, lo, hi, nonfinite):
+    """Per row: min and max over the non-NaN values, and the count of NaN / inf values."""
+    rows, n = data.shape
+    for r in prange(rows):
+        mn = np.inf
+        mx = -np.inf
+        bad = 0
+        for j in range(n):
+            v = data[r, j]
+            if v != v or v == np.inf or v == -np.inf:
+                bad += 1
+            if v < mn:
+                mn = v
+            if v > mx:
+                mx = v
+        lo[r] = mn
+        hi[r] = mx
+        nonfinite[r] = bad
+
+
+def block_stats(data: np.ndarray):
+    """``(min, max, absmax, nonfinite)`` of each row of a 2-D float array, in one pass.
+
+    min / max ignore NaN (an all-NaN row gives +inf / -inf) and include ±inf;
+    ``absmax = max(-min, max)``; ``nonfinite`` counts NaN and ±inf per row. Empty rows
+    give min = max = absmax = 0. Results are float64 for float64 input, else float32.
+
+    >>> lo, hi, amax, bad = block_stats(np.array([[1.0, -3.0, np.nan], [0.5, 2.0, 0.25]]))
+    >>> lo.tolist(), hi.tolist(), amax.tolist(), bad.tolist()
+    ([-3.0, 0.25], [1.0, 2.0], [3.0, 2.0], [1, 0])
+    """
+    data = np.asarray(data)
+    rows, n = data.shape
+    dt = np.float64 if data.dtype == np.float64 else np.float32
+    if n == 0 or rows == 0:
+        z = np.zeros(rows, dt)
+        return z, z.copy(), z.copy(), np.zeros(rows, np.int64)
+    src = np.ascontiguousarray(data, dtype=dt)
+    pieces = 1
+    if n > _SPLIT and n % _SPLIT == 0:
+        pieces = n // _SPLIT
+    elif n > _SPLIT:
+        for p in range(n // _SPLIT, 1, -1):
+            if n % p == 0:
+                pieces = p
+                break
+    view = src.reshape(rows * pieces, n // pieces)
+    lo = np.empty(view.shape[0], dt)
+    hi = np.empty(view.shape[0], dt)
+    bad = np.empty(view.shape[0], np.int64)
+    _row_stats(view, lo, hi, bad)
+    if pieces > 1:
+        lo = lo.reshape(rows, pieces).min(axis=1)
+        hi = hi.reshape(rows, pieces).max(axis=1)
+        bad = bad.reshape(rows, pieces).sum(axis=1)
+    return lo, hi, np.maximum(-lo, hi), bad
