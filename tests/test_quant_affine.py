@@ -303,3 +303,12 @@ def randn_1024x4096():
 def test_sqnr_anchors(randn_1024x4096, bits, gran, expected):
     quant = IntQuantizer(bits=bits, granularity=gran, eps=F32_SMALLEST_NORMAL)
     assert round(sqnr(randn_1024x4096, quant.fake_quantize(randn_1024x4096)), 2) == pytest.approx(expected, abs=0.011)
+
+
+@pytest.mark.parametrize("shape", [(0, 32), (3, 0), (0,), (2, 0, 5)])
+@pytest.mark.parametrize("gran", ["tensor", "channel", "group:4", "group:4:0", "flat:4"])
+def test_empty_arrays_round_trip(shape, gran):
+    x = np.zeros(shape, np.float32)
+    for quant in (IntQuantizer(bits=4, granularity=gran), FloatQuantizer(granularity=gran)):
+        y = quant.fake_quantize(x)
+        assert y.shape == shape and y.dtype == np.float32

@@ -73,3 +73,60 @@ def block_stats(data: np.ndarray):
         hi = hi.reshape(rows, pieces).max(axis=1)
         bad = bad.reshape(rows, pieces).sum(axis=1)
     return lo, hi, np.maximum(-lo, hi), bad
+
+
+@parallel_kernel
+def _mul_rows(data, factors, out):
+    rows, n = data.shape
+    for r in prange(rows):
+        f = factors[r]
+        for j in range(n):
+            out[r, j] = data[r, j] * f
+
+
+def multiply_rows(data: np.ndarray, factors: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``data * factors[:, None]`` for a 2-D float32 / float64 array, in parallel (``out`` may be ``data``).
+
+    Plain IEEE multiplication in ``data``'s dtype (``factors`` are converted to it
+    first), element for element what NumPy's broadcasting multiply returns.
+
+    >>> multiply_rows(np.ones((2, 3), np.float32), np.float32([2, 0.5])).tolist()
+    [[2.0, 2.0, 2.0], [0.5, 0.5, 0.5]]
+    """
+    data = np.asarray(data)
+    if data.dtype not in (np.float32, np.float64) or data.ndim != 2 or not data.flags.c_contiguous:
+        res = data * np.asarray(factors).reshape(-1, 1).astype(data.dtype)
+        if out is not None:
+            out[...] = res
+            return out
+        return res
+    f = np.ascontiguousarray(np.asarray(factors).reshape(-1), dtype=data.dtype)
+    if out is None:
+        out = np.empty_like(data)
+    _mul_rows(data, f, out)
+    return out
+
+
+@parallel_kernel
+def _lookup_rows(codes, table, factors, out):
+    rows, n = codes.shape
+    for r in prange(rows):
+        f = factors[r]
+        for j in range(n):
+            out[r, j] = table[codes[r, j]] * f
+
+
+def lookup_rows(codes: np.ndarray, table: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """``table[codes] * factors[:, None]`` in one parallel pass (dequantization of a blocks array).
+
+    ``table`` holds the element format's value for every code (from
+    :func:`floatsim.decode`), so this is decode-then-scale without the intermediate
+    array; the product is the same IEEE multiplication in ``table``'s dtype.
+
+    >>> lookup_rows(np.uint8([[0, 1], [1, 2]]), np.float32([0.0, 1.5, -2.0]), np.float32([2, 4])).tolist()
+    [[0.0, 3.0], [6.0, -8.0]]
+    """
+    codes = np.ascontiguousarray(codes)
+    out = np.empty(codes.shape, table.dtype)
+    _lookup_rows(codes, np.ascontiguousarray(table), np.ascontiguousarray(np.reshape(factors, -1), table.dtype), out)
+    return out

@@ -37,7 +37,6 @@ array([4., 4.])
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
@@ -148,6 +147,7 @@ class Blocks:
     _moved: tuple              #: shape after moving the block axis last (group) or first (channel)
     _axis: int | None
     _length: int               #: real length of the blocked dimension (group / flat)
+    _per_row: int = 1          #: blocks per row along the blocked axis (group)
 
     def params(self, values) -> np.ndarray:
         """Per-block values (one per row of :attr:`data`) in :attr:`param_shape`."""
@@ -159,8 +159,7 @@ class Blocks:
             return v.reshape(self.param_shape)
         if g.kind == "flat":
             return v.reshape(self.param_shape)
-        nb = self.data.shape[0] // max(1, math.prod(self._moved[:-1])) if self.data.shape[0] else 0
-        return np.moveaxis(v.reshape(*self._moved[:-1], nb), -1, self._axis)
+        return np.moveaxis(v.reshape(*self._moved[:-1], self._per_row), -1, self._axis)
 
     def rows(self, params) -> np.ndarray:
         """The inverse of :meth:`params`: parameters in :attr:`param_shape` -> one per row, as a column."""
@@ -181,7 +180,7 @@ class Blocks:
         if g.kind == "flat":
             return b.reshape(-1)[: self._length].reshape(self.shape)
         lead = self._moved[:-1]
-        b = b.reshape(*lead, -1)[..., : self._length]
+        b = b.reshape(*lead, self._per_row * g.size)[..., : self._length]
         return np.moveaxis(b, -1, self._axis)
 
 
@@ -215,7 +214,7 @@ def to_blocks(x: np.ndarray, granularity) -> Blocks:
     axis = _norm_axis(g.axis, x.ndim)
     if g.kind == "channel":
         moved = np.moveaxis(x, axis, 0)
-        data = moved.reshape(shape[axis], -1)
+        data = moved.reshape(shape[axis], x.size // shape[axis] if shape[axis] else 0)
         pshape = tuple(n if i == axis else 1 for i, n in enumerate(shape))
         return Blocks(data, g, shape, pshape, moved.shape, axis, shape[axis])
     moved = np.moveaxis(x, axis, -1)
@@ -223,4 +222,4 @@ def to_blocks(x: np.ndarray, granularity) -> Blocks:
     nb = -(-length // g.size)
     data = _pad_edge(moved, nb * g.size).reshape(-1, g.size)
     pshape = tuple(nb if i == axis else n for i, n in enumerate(shape))
-    return Blocks(data, g, shape, pshape, moved.shape, axis, length)
+    return Blocks(data, g, shape, pshape, moved.shape, axis, length, nb)

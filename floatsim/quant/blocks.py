@@ -1,0 +1,563 @@
+"""Block formats: generic block floating point, OCP Microscaling (MX) and NVFP4.
+
+A block format stores, for every ``block_size`` consecutive elements along an
+axis, one shared scale and one low-precision code per element.
+
+* :class:`BlockFloatQuantizer`: the generic scheme. Elements in any float format
+  (or a signed :class:`~floatsim.IntFormat` with an implicit scale, MXINT style),
+  a power-of-two scale per block stored in an exponent-only format (default
+  ``float8_e8m0fnu``), four scale rules (OCP ``"floor"``, ``"ceil"``, ``"even"``,
+  NVIDIA ``"rceil"``).
+* :func:`mx`: the OCP MX v1.0 presets (``mxfp8_e4m3``, ``mxfp8_e5m2``,
+  ``mxfp6_e2m3``, ``mxfp6_e3m2``, ``mxfp4``, ``mxint8``).
+* :class:`NVFP4Quantizer`: E2M1 elements in blocks of 16, FP8 E4M3 block scales
+  and an FP32 per-tensor scale (torchao / TransformerEngine recipe).
+
+Every rounding goes through :mod:`floatsim.core` (``encode`` / ``cast``); this
+module only computes block maxima, multiplies by scales and clips to integer
+bounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+
+from ..core import cast, decode, encode
+from ..format import FloatFormat, IntFormat
+from ..formats import get_format
+from ..rounding import Rounding
+from ._kernels import block_stats, lookup_rows, multiply_rows
+from ._layout import per_group, to_blocks
+from .base import QuantizedTensor, Quantizer, check_choice, float_input
+
+__all__ = ["BlockFloatQuantizer", "NVFP4Quantizer", "mx", "MX_FORMATS"]
+
+_SCALE_RULES = ("floor", "ceil", "even", "rceil")
+_NONFINITE = ("nan_block", "torchao_0_18")
+
+#: The OCP MX v1.0 element formats, by their spec names (``mx(name)``).
+MX_FORMATS: dict[str, FloatFormat | IntFormat] = {
+    "mxfp8_e4m3": get_format("float8_e4m3fn"),
+    "mxfp8_e5m2": get_format("float8_e5m2"),
+    "mxfp6_e2m3": get_format("float6_e2m3fn"),
+    "mxfp6_e3m2": get_format("float6_e3m2fn"),
+    "mxfp4": get_format("float4_e2m1fn"),
+    "mxint8": get_format("int8"),
+}
+
+
+# --------------------------------------------------------------------------- helpers
+def _check_int(name, value, low=None):
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, not {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, not {value!r}")
+    return int(value)
+
+
+def _get_format(value, argument):
+    try:
+        return get_format(value, argument)
+    except ValueError as exc:
+        raise ValueError(f"{argument}: {exc}") from None
+
+
+def _check_rounding(rounding, seed, sr_bits):
+    rnd = Rounding.parse(rounding)
+    if seed is not None:
+        if not rnd.is_stochastic:
+            raise ValueError(f"seed applies to stochastic rounding only, not to rounding={rnd.name.lower()!r}")
+        _check_int("seed", seed, 0)
+    if rnd.is_stochastic and rnd is not Rounding.STOCHASTIC:
+        if sr_bits is None:
+            raise ValueError(f"rounding={rnd.name.lower()!r} needs sr_bits=N, the number of random bits (1 to 62)")
+        _check_int("sr_bits", sr_bits, 1)
+    elif sr_bits is not None:
+        raise ValueError(f"sr_bits applies to rounding='stochastic_a' / '_b' / '_c' only, not {rnd.name.lower()!r}")
+    return rnd
+
+
+def _absmax(data: np.ndarray) -> np.ndarray:
+    """max |x| of each row of a 2-D array (NaN where a row holds a NaN), via the fused one-pass kernel."""
+    _, _, amax, bad = block_stats(data)
+    if bad.any():  # rows with NaN / inf: NumPy's propagation rules (NaN wins over inf)
+        rows = np.nonzero(bad)[0]
+        amax[rows] = np.max(np.abs(data[rows]), axis=1)
+    return amax
+
+
+@functools.cache
+def _values(fmt, dtype: np.dtype) -> np.ndarray:
+    """Every code's value (``decode`` of all codes), the lookup table of :func:`lookup_rows`."""
+    values = decode(np.arange(fmt.num_codes), fmt, dtype=dtype)
+    values.flags.writeable = False
+    return values
+
+
+@functools.cache
+def _mantissa_rounder(mantissa_bits: int) -> FloatFormat:
+    """float64's exponent range with ``mantissa_bits`` trailing bits (for the "even" scale rule)."""
+    return FloatFormat(exponent_bits=11, mantissa_bits=mantissa_bits, bias=1023, name=f"e11m{mantissa_bits}")
+
+
+def _unblock(blocks, data) -> np.ndarray:
+    return np.ascontiguousarray(blocks.unblock(data))
+
+
+def _check_q(self, q):
+    if not isinstance(q, QuantizedTensor):
+        raise TypeError(f"q must be a QuantizedTensor, not {type(q).__name__}")
+    if q.quantizer != self:
+        raise ValueError(f"q was produced by {q.quantizer!r}, not by this quantizer {self!r}")
+
+
+# --------------------------------------------------------------------------- generic block floating point
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BlockFloatQuantizer(Quantizer):
+    """Block floating point: one power-of-two scale per block, low-precision elements.
+
+    For each block ``V`` of ``block_size`` elements along ``axis``:
+
+    1. ``amax = max |V_i|`` (in float32 for float16 / float32 input, float64 for
+       float64 input);
+    2. the scale ``X`` (a power of two, clamped below to the scale format's
+       smallest value, ``2**-127`` for E8M0) by ``scale_rule``, with
+       ``emax = element.emax`` and ``max = element.max``:
+
+       ==========  ============================================================
+       ``floor``   ``2**(floor(log2 amax) - emax)`` (OCP MX spec, torchao FLOOR)
+       ``ceil``    ``2**(ceil(log2 amax) - emax)`` (torchao CEIL)
+       ``even``    ``amax`` rounded to the element's mantissa bits (RNE), then
+                   ``floor`` (torchao EVEN)
+       ``rceil``   ``2**ceil(log2(amax / max))``, the division in the working
+                   dtype (NVIDIA / cuBLAS, torchao RCEIL)
+       ==========  ============================================================
+
+       A scale above the scale format's largest value (unreachable from float32
+       input with E8M0) is NaN;
+    3. the elements ``P_i = round(V_i / X)`` into ``element`` with ``rounding``,
+       values beyond the element range saturating to ``±max``. Dequantization is
+       ``P_i * X``.
+
+    Integer elements (a signed :class:`~floatsim.IntFormat` of ``b`` bits, MXINT)
+    carry an implicit scale ``2**-(b - 2)``: int8 codes ``k`` stand for ``k/64``, so
+    ``max = 127/64`` and ``emax = 0``; their mantissa bits (for ``"even"``) are
+    ``b - 2``.
+
+    Layout and special values:
+
+    * **partial last block**: when the axis length is not a multiple of
+      ``block_size`` the last block of each row is shorter and gets its own scale
+      from its real elements (the :mod:`floatsim.quant._layout` remainder rule);
+    * **all-zero block**: ``amax = 0`` gives the smallest scale (E8M0 byte 0,
+      ``2**-127``, as torchao and gfloat) and zero elements;
+    * **NaN / inf** (``nonfinite="nan_block"``, default): a block holding any NaN
+      or ±inf gets a NaN scale (E8M0 code 0xFF) and element codes 0; it
+      dequantizes to NaN throughout (current torchao; microxcaling also gives an
+      all-NaN block). ``nonfinite="torchao_0_18"`` reproduces torchao 0.18.0: NaN
+      blocks as above, but a block with ±inf (and no NaN) takes the scale of an
+      ``amax`` whose exponent field is all ones (``2**(emax_scale + 1 - emax)``,
+      E8M0 byte 247 for E4M3; ``rceil``: the largest scale), its infinities
+      saturate to ``±max`` (float32 dequantization then overflows back to ±inf)
+      and its finite elements mostly flush to zero. gfloat instead clips the
+      scale to ``2**127`` and saturates; that mode is not offered.
+
+    Parameters
+    ----------
+    element : str, FloatFormat or IntFormat
+        Element format (default ``"float8_e4m3fn"``): a signed float format with
+        zero, or a signed integer format.
+    block_size : int
+        Elements per block (default 32).
+    axis : int
+        The axis along which blocks run (default -1, the last).
+    scale_format : str or FloatFormat
+        Format of the stored scales: an exponent-only format with NaN and no zero
+        (``mantissa_bits=0``), default ``"float8_e8m0fnu"``.
+    scale_rule : {"floor", "ceil", "even", "rceil"}
+        How the block scale is chosen (default ``"floor"``, the OCP spec).
+    rounding : str
+        Element rounding, any :class:`~floatsim.rounding.Rounding` mode
+        (default ``"nearest_even"``).
+    seed : int, optional
+        Seed for stochastic rounding (random bits keyed by the element's position
+        in the blocked view, which is its C-order index for ``axis=-1`` without a
+        partial block). Only with a stochastic rounding mode.
+    sr_bits : int, optional
+        Random bits for ``stochastic_a`` / ``_b`` / ``_c``.
+    nonfinite : {"nan_block", "torchao_0_18"}
+        Treatment of blocks with NaN / inf (see above).
+    int_min : int, optional
+        Integer elements only: the most negative code used. ``None`` (default)
+        keeps the range symmetric (``-127`` for int8, as microxcaling and the OCP
+        spec); ``element.min`` (``-128``) also uses ``-2.0`` as gfloat does.
+
+    Attributes
+    ----------
+    element_bits : int
+        Bits of one element code.
+
+    Notes
+    -----
+    ``quantize`` returns a :class:`~floatsim.quant.QuantizedTensor` whose ``codes``
+    are the element codes (uint8 for formats up to 8 bits; two's complement for
+    integers) in the input's shape, ``scale`` the float32 scale values (exact
+    powers of two, NaN for NaN blocks) shaped like the input with ``axis`` reduced
+    to the number of blocks, and ``scale_format`` the scale format; ``scale_codes``
+    gives the stored bytes.
+
+    Known differences from torchao 0.18.0 (tested): where the scale is ``2**-127``
+    (E8M0 byte 0) and the block is not all zero, torchao divides by ``2**-126`` but
+    multiplies back by ``2**-127``, halving the block (floatsim and gfloat use
+    ``2**-127`` both ways); its ``rceil`` takes ``ceil(log2(amax / max))`` in float32,
+    which misses the step for quotients just above a power of two (floatsim rounds
+    exactly), and it multiplies by 1 instead of ``2**127`` when the scale byte is 0.
+
+    Examples
+    --------
+    The MXFP4 example of the reference notes: one large value among small ones.
+
+    >>> import numpy as np
+    >>> x = np.array([7.0] + [0.3] * 31, np.float32)
+    >>> q = BlockFloatQuantizer(element="float4_e2m1fn").quantize(x)
+    >>> q.scale.tolist(), q.dequantize()[:3].tolist()
+    ([1.0], [6.0, 0.5, 0.5])
+    >>> BlockFloatQuantizer(element="float4_e2m1fn", scale_rule="ceil")(x)[:3].tolist()
+    [8.0, 0.0, 0.0]
+    >>> q.bits_per_value
+    4.25
+    """
+
+    element: str | FloatFormat | IntFormat = "float8_e4m3fn"
+    block_size: int = 32
+    axis: int = -1
+    scale_format: str | FloatFormat = "float8_e8m0fnu"
+    scale_rule: str = "floor"
+    rounding: str = "nearest_even"
+    seed: int | None = None
+    sr_bits: int | None = None
+    nonfinite: str = "nan_block"
+    int_min: int | None = None
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        fmt = _get_format(self.element, "element")
+        if isinstance(fmt, IntFormat):
+            if not fmt.signed:
+                raise ValueError(f"element {fmt} is unsigned; integer elements must be signed (e.g. 'int8')")
+            emax, mbits, implicit = 0, fmt.bits - 2, 2.0 ** -(fmt.bits - 2)
+            if self.int_min is None:
+                int_min = -fmt.max
+            elif self.int_min in (-fmt.max, fmt.min) and not isinstance(self.int_min, bool):
+                int_min = int(self.int_min)
+            else:
+                raise ValueError(f"int_min must be None, {-fmt.max} or {fmt.min} for element {fmt}, not {self.int_min!r}")
+            max_value = fmt.max * implicit
+        else:
+            if not fmt.signed or not fmt.has_zero:
+                raise ValueError(f"element {fmt} must be a signed float format with zero")
+            if self.int_min is not None:
+                raise ValueError(f"int_min applies to integer elements only, not to {fmt}")
+            emax, mbits, implicit, int_min, max_value = fmt.emax, fmt.mantissa_bits, 1.0, None, fmt.max
+        set_(self, "block_size", _check_int("block_size", self.block_size, 1))
+        set_(self, "axis", _check_int("axis", self.axis))
+        sfmt = _get_format(self.scale_format, "scale_format")
+        if not isinstance(sfmt, FloatFormat) or sfmt.mantissa_bits != 0 or sfmt.has_zero or not sfmt.has_nan:
+            raise ValueError(
+                f"scale_format must be an exponent-only format with NaN and no zero "
+                f"(mantissa_bits=0, has_zero=False, like 'float8_e8m0fnu'), not {sfmt}"
+            )
+        set_(self, "scale_rule", check_choice("scale_rule", self.scale_rule, _SCALE_RULES))
+        set_(self, "nonfinite", check_choice("nonfinite", self.nonfinite, _NONFINITE))
+        _check_rounding(self.rounding, self.seed, self.sr_bits)
+        set_(self, "element_bits", fmt.bits)
+        set_(self, "_fmt", fmt)
+        set_(self, "_sfmt", sfmt)
+        set_(self, "_emax", emax)
+        set_(self, "_mbits", mbits)
+        set_(self, "_implicit", implicit)
+        set_(self, "_int_min", int_min)
+        set_(self, "_max", max_value)
+
+    # -- scales -------------------------------------------------------------------------
+    def _scales(self, amax: np.ndarray) -> np.ndarray:
+        """Scale values (the scale format's value dtype; NaN where a block is non-finite or overflows)."""
+        sfmt, rule = self._sfmt, self.scale_rule
+        top = 2.0 ** sfmt.emax
+        if rule == "rceil":
+            t = (amax / amax.dtype.type(self._max)).astype(np.float64)
+        else:
+            a = amax.astype(np.float64)
+            if rule == "even":
+                a = cast(a, _mantissa_rounder(self._mbits), rounding="nearest_even")
+            t = a * 2.0 ** -self._emax  # exact: a power-of-two shift in float64
+        up = rule in ("ceil", "rceil")
+        with np.errstate(invalid="ignore"):
+            over = t > top if up else t >= 2 * top
+            safe = np.where(np.isfinite(t), t, 0.0)
+        s = cast(safe, sfmt, rounding="toward_positive" if up else "toward_negative", overflow="saturate",
+                 dtype=sfmt.value_dtype)
+        s[over] = np.nan
+        bad = ~np.isfinite(amax)
+        if bad.any():
+            if self.nonfinite == "torchao_0_18":
+                inf = np.isinf(amax)
+                big = top if rule == "rceil" else 2.0 ** (sfmt.emax + 1 - self._emax)
+                s[inf] = big if big <= top else np.nan
+                s[np.isnan(amax)] = np.nan
+            else:
+                s[bad] = np.nan
+        return s
+
+    # -- quantize / dequantize ----------------------------------------------------------
+    def quantize(self, x) -> QuantizedTensor:
+        """Quantize ``x`` (float16 / float32 / float64, any shape) into blocks.
+
+        Raises ``ValueError`` when ``axis`` is out of range or ``x`` is 0-d.
+        """
+        arr = float_input(x)
+        work = np.dtype(np.float64 if arr.dtype == np.float64 else np.float32)
+        blocks = to_blocks(arr.astype(work, copy=False), per_group(self.block_size, self.axis))
+        data = blocks.data
+        scale = self._scales(_absmax(data)) if data.size else np.zeros(data.shape[0], self._sfmt.value_dtype)
+        inv = np.reciprocal(scale.astype(work))  # exact: scales are powers of two
+        if self._implicit != 1.0:
+            inv *= work.type(1.0 / self._implicit)
+        v = multiply_rows(data, inv)
+        nan_rows = np.isnan(scale)
+        if nan_rows.any():
+            v[nan_rows] = 0
+        fmt = self._fmt
+        if isinstance(fmt, IntFormat):
+            np.clip(v, self._int_min, fmt.max, out=v)
+        codes = encode(v, fmt, rounding=self.rounding, overflow="saturate", seed=self.seed, sr_bits=self.sr_bits)
+        return QuantizedTensor(
+            codes=_unblock(blocks, codes),
+            scale=blocks.params(scale),
+            zero_point=None,
+            quantizer=self,
+            shape=arr.shape,
+            dtype=arr.dtype,
+            scale_format=self._sfmt,
+        )
+
+    def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
+        """``codes * scale`` in ``dtype`` (default: the input's dtype).
+
+        Computed in float32 (exact for the MX formats unless the result over- or
+        underflows float32) or, for float64 output, in float64.
+        """
+        _check_q(self, q)
+        out = self._out_dtype(q, dtype)
+        work = np.dtype(np.float64 if out == np.float64 else np.float32)
+        blocks = to_blocks(q.codes, per_group(self.block_size, self.axis))
+        s = blocks.rows(q.scale).astype(work)
+        if self._implicit != 1.0:
+            s *= work.type(self._implicit)
+        vals = lookup_rows(blocks.data, _values(self._fmt, work), s)  # decode and scale in one pass
+        return _unblock(blocks, vals).astype(out, copy=False)
+
+
+def mx(name: str, *, mxint8_min: int | None = None, **kwargs) -> BlockFloatQuantizer:
+    """The OCP MX v1.0 format ``name`` as a :class:`BlockFloatQuantizer`.
+
+    Blocks of 32 along the last axis, E8M0 scales, the spec's ``"floor"`` rule,
+    round-to-nearest-even elements that saturate. ``emax`` comes from the element
+    format (E4M3 8, E5M2 15, E3M2 4, E2M3 2, E2M1 2, INT8 0).
+
+    Parameters
+    ----------
+    name : str
+        ``"mxfp8_e4m3"``, ``"mxfp8_e5m2"``, ``"mxfp6_e2m3"``, ``"mxfp6_e3m2"``,
+        ``"mxfp4"`` (E2M1) or ``"mxint8"`` (INT8 codes ``k`` meaning ``k/64``).
+    mxint8_min : {-127, -128}, optional
+        MXINT8 only: the most negative code. ``-127`` (default) keeps the range
+        symmetric (OCP spec, microxcaling: ``-1.999 -> -1.984375``); ``-128``
+        allows ``-2.0`` as gfloat does.
+    **kwargs
+        Any other :class:`BlockFloatQuantizer` field (``block_size``, ``axis``,
+        ``scale_rule``, ``rounding``, ``seed``, ``nonfinite`` ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> q = mx("mxint8").quantize(np.array([1.0, -1.999, 0.01] + [0.0] * 29))
+    >>> q.dequantize()[:3].tolist(), q.bits_per_value
+    ([1.0, -1.984375, 0.015625], 8.25)
+    >>> mx("mxint8", mxint8_min=-128)(np.array([-1.999] + [0.0] * 31))[0]
+    np.float64(-2.0)
+    """
+    if not isinstance(name, str) or name.strip().lower() not in MX_FORMATS:
+        raise ValueError(f"name must be one of {', '.join(map(repr, MX_FORMATS))}, not {name!r}")
+    key = name.strip().lower()
+    for reserved in ("element", "int_min"):
+        if reserved in kwargs:
+            raise TypeError(f"mx() sets {reserved} itself; use BlockFloatQuantizer for other element formats")
+    if key == "mxint8":
+        if mxint8_min is None:
+            mxint8_min = -127
+        if mxint8_min not in (-127, -128) or isinstance(mxint8_min, bool):
+            raise ValueError(f"mxint8_min must be -127 or -128, not {mxint8_min!r}")
+        kwargs["int_min"] = int(mxint8_min)
+    elif mxint8_min is not None:
+        raise ValueError(f"mxint8_min applies to 'mxint8' only, not to {name!r}")
+    return BlockFloatQuantizer(element=MX_FORMATS[key], **kwargs)
+
+
+# --------------------------------------------------------------------------- NVFP4
+_E2M1 = get_format("float4_e2m1fn")
+_E4M3 = get_format("float8_e4m3fn")
+_F32 = np.float32
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NVFP4Quantizer(Quantizer):
+    """NVIDIA NVFP4: E2M1 elements, one FP8 E4M3 scale per 16 elements, one FP32 tensor scale.
+
+    All arithmetic is float32, in torchao's order (``nvfp4_quantize``; it agrees
+    with TransformerEngine's reference formula). With ``m_b`` the block's max
+    ``|x|``, ``A`` the tensor's max ``|x|`` and every operation rounded to float32:
+
+    ===========================  ==================================================
+    tensor scale                 ``g = A / 2688``  (2688 = 448 * 6)
+    block scale (two-level)      ``d_b = e4m3(clip((m_b / 6) / g, 2**-6, 448))``
+    block scale (single-level)   ``d_b = e4m3(clip(m_b / 6, 2**-6, 448))``
+    elements                     ``e2m1(clip(x * ((1 / g) / d_b), -6, 6))``
+                                 (single-level: ``x * (1 / d_b)``)
+    dequantized                  ``q * (g * d_b)`` (single-level: ``q * d_b``)
+    ===========================  ==================================================
+
+    where ``e4m3`` / ``e2m1`` round to nearest even (the elements use ``rounding``).
+    The block-scale clip at ``2**-6`` (E4M3's smallest normal) is torchao's;
+    TransformerEngine does not clip below.
+
+    Special cases:
+
+    * input is converted to float32 first (float64 input is rounded once);
+    * **partial last block**: shorter last block with its own scale (the
+      :mod:`floatsim.quant._layout` remainder rule; torchao requires
+      divisibility by 16);
+    * **all-zero block**: ``d_b = 2**-6``, elements 0;
+    * **tensor scale**: ``A`` is the max over the blocks without NaN / inf (or
+      ``tensor_amax`` when given); if ``g`` would be 0 or not finite (an all-zero
+      tensor) it is 1. torchao would produce NaN scales there;
+    * **NaN / inf**: a block with any NaN or ±inf gets a NaN scale (E4M3 code
+      0x7F) and element codes 0, and dequantizes to NaN.
+
+    Parameters
+    ----------
+    per_tensor_scale : bool
+        Two-level scaling with the FP32 tensor scale (default True) or block
+        scales only.
+    tensor_amax : float, optional
+        A calibrated tensor maximum to use instead of the input's.
+    block_size : int
+        Elements per block (default 16, the NVFP4 value).
+    axis : int
+        Axis along which blocks run (default -1).
+    rounding : str
+        Element rounding (default ``"nearest_even"``); any core mode.
+    seed, sr_bits :
+        As for :class:`BlockFloatQuantizer`.
+
+    Notes
+    -----
+    ``codes`` are E2M1 codes (uint8, one per element, unpacked), ``scale`` the
+    float32 values of the E4M3 block scales ``d_b``, ``scale_format`` E4M3, and
+    ``extra`` holds ``"tensor_scale"`` (float32 ``g``; 1.0 single-level) and
+    ``"extra_bits"`` (32 with a tensor scale, else 0): 4.5 bits per value plus 32
+    bits per tensor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(-3, 3, 16, dtype=np.float32)
+    >>> q = NVFP4Quantizer().quantize(x)
+    >>> q.extra["tensor_scale"], q.scale.tolist()
+    (np.float32(0.0011160715), [448.0])
+    >>> q.dequantize().tolist()[:4]
+    [-3.0, -3.0, -2.0, -2.0]
+    >>> q.bits_per_value
+    6.5
+    """
+
+    per_tensor_scale: bool = True
+    tensor_amax: float | None = None
+    block_size: int = 16
+    axis: int = -1
+    rounding: str = "nearest_even"
+    seed: int | None = None
+    sr_bits: int | None = None
+
+    element_bits = 4
+
+    def __post_init__(self):
+        if not isinstance(self.per_tensor_scale, bool | np.bool_):
+            raise TypeError(f"per_tensor_scale must be True or False, not {self.per_tensor_scale!r}")
+        if self.tensor_amax is not None:
+            if isinstance(self.tensor_amax, bool) or not isinstance(self.tensor_amax, int | float | np.number):
+                raise TypeError(f"tensor_amax must be a number, not {self.tensor_amax!r}")
+            if not (np.isfinite(self.tensor_amax) and self.tensor_amax >= 0):
+                raise ValueError(f"tensor_amax must be finite and >= 0, not {self.tensor_amax!r}")
+            if not self.per_tensor_scale:
+                raise ValueError("tensor_amax needs per_tensor_scale=True")
+        object.__setattr__(self, "block_size", _check_int("block_size", self.block_size, 1))
+        object.__setattr__(self, "axis", _check_int("axis", self.axis))
+        _check_rounding(self.rounding, self.seed, self.sr_bits)
+
+    def _tensor_scale(self, amax: np.ndarray) -> np.float32:
+        """``g`` from the block maxima (blocks with NaN / inf left out) or ``tensor_amax``."""
+        if not self.per_tensor_scale:
+            return _F32(1.0)
+        if self.tensor_amax is not None:
+            top = _F32(self.tensor_amax)
+        else:
+            finite = amax[np.isfinite(amax)]
+            top = finite.max() if finite.size else _F32(0.0)
+        g = top / _F32(448.0 * 6.0)
+        return g if (np.isfinite(g) and g > 0) else _F32(1.0)
+
+    def quantize(self, x) -> QuantizedTensor:
+        """Quantize ``x`` (any shape; computed in float32) to NVFP4."""
+        arr = float_input(x)
+        blocks = to_blocks(arr.astype(np.float32, copy=False), per_group(self.block_size, self.axis))
+        data = blocks.data
+        amax = _absmax(data) if data.size else np.zeros(data.shape[0], np.float32)
+        g = self._tensor_scale(amax)
+        bad = ~np.isfinite(amax)
+        raw = amax / _F32(6.0)
+        if self.per_tensor_scale:
+            raw = raw / g
+        with np.errstate(invalid="ignore"):
+            d = cast(np.clip(np.where(bad, _F32(1.0), raw), _F32(2.0**-6), _F32(448.0)), _E4M3)
+            rec = (_F32(1.0) / g) / d if self.per_tensor_scale else _F32(1.0) / d
+        v = multiply_rows(data, rec)
+        if bad.any():
+            d[bad] = np.nan
+            v[bad] = 0
+        np.clip(v, _F32(-6.0), _F32(6.0), out=v)
+        codes = encode(v, _E2M1, rounding=self.rounding, overflow="saturate", seed=self.seed, sr_bits=self.sr_bits)
+        return QuantizedTensor(
+            codes=_unblock(blocks, codes),
+            scale=blocks.params(d),
+            zero_point=None,
+            quantizer=self,
+            shape=arr.shape,
+            dtype=arr.dtype,
+            scale_format=_E4M3,
+            extra={"tensor_scale": g, "extra_bits": 32 if self.per_tensor_scale else 0},
+        )
+
+    def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
+        """``codes * (tensor_scale * scale)`` in float32, then ``dtype`` (default: the input's)."""
+        _check_q(self, q)
+        out = self._out_dtype(q, dtype)
+        blocks = to_blocks(q.codes, per_group(self.block_size, self.axis))
+        s = blocks.rows(q.scale).astype(np.float32)
+        if self.per_tensor_scale:
+            s = _F32(q.extra["tensor_scale"]) * s
+        vals = lookup_rows(blocks.data, _values(_E2M1, np.dtype(np.float32)), s)
+        return _unblock(blocks, vals).astype(out, copy=False)
