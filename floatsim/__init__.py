@@ -13,7 +13,16 @@ from .rounding import Overflow, Rounding
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # floatsim.quant is imported on first use (``fs.quant``), keeping ``import floatsim`` light
+    if name == "quant":
+        import importlib
+
+        return importlib.import_module(".quant", __name__)
+    raise AttributeError(f"module 'floatsim' has no attribute {name!r}")
+
 __all__ = [
     "FloatFormat", "IntFormat", "Overflow", "Rounding", "Specials",
-    "analysis", "cast", "decode", "encode", "formats", "memory", "get_format", "list_formats", "p3109", "random_bits",
+    "analysis", "quant", "cast", "decode", "encode", "formats", "memory", "get_format", "list_formats", "p3109", "random_bits",
 ]

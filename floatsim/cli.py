@@ -381,6 +381,23 @@ def _more_commands(sub) -> None:
     p.add_argument("--training", action="store_true", help="also the training budget (fp32 master, Adam)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
+    p = sub.add_parser("quantize", help="quantize one tensor under several schemes and compare the errors",
+                       description="Quantize a tensor (a seeded sample, or a .npy file) with each SCHEME and print "
+                       "bits per value (scales included), SQNR, cosine similarity, MSE and max abs error. Schemes: "
+                       "intN / uintN, a float format, mxfp8_e4m3 / mxfp8_e5m2 / mxfp6_e2m3 / mxfp6_e3m2 / mxfp4 / "
+                       "mxint8, nvfp4, nf4 / fp4_bnb / dynamic8, with options :gN (group size), :channel, :asym, "
+                       ":narrow, :qmax, :pow2, :dq, :sr (see floatsim.quant.schemes).",
+                       epilog="example: floatsim quantize int8 int4:g128 mxfp4 nvfp4 nf4 --shape 256x4096")
+    p.add_argument("schemes", metavar="SCHEME", nargs="*", help="schemes (default: a representative set)")
+    p.add_argument("--input", metavar="FILE.npy", help="quantize this array instead of a sample")
+    p.add_argument("--distribution", choices=("normal", "laplace", "uniform"), default="normal",
+                   help="sample distribution (default normal)")
+    p.add_argument("--shape", default="256x4096", help="sample shape, e.g. 1024x4096 (default 256x4096)")
+    p.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--markdown", action="store_true", help="a Markdown table")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw SQNR by scheme (needs matplotlib)")
+
     p = sub.add_parser("plot", help="draw a plot of one or more formats to an image file",
                        description="Plots (needs matplotlib: pip install 'floatsim[plot]'): number-line, "
                        "spacing, binades, rounding.",
@@ -569,6 +586,34 @@ def _cmd_plot(args, out) -> int:
     return 0
 
 
+def _cmd_quantize(args, out) -> int:
+    from .quant import metrics, schemes
+
+    if args.input:
+        x = np.load(args.input, allow_pickle=False)
+    else:
+        try:
+            shape = tuple(int(n) for n in args.shape.lower().split("x"))
+        except ValueError:
+            raise ValueError(f"--shape must look like 1024x4096, not {args.shape!r}") from None
+        if not shape or min(shape) < 1:
+            raise ValueError(f"--shape must have positive sizes, not {args.shape!r}")
+        rng = np.random.default_rng(args.seed)
+        draw = {"normal": rng.standard_normal, "laplace": rng.laplace,
+                "uniform": lambda size: rng.uniform(-1.0, 1.0, size)}[args.distribution]
+        x = draw(size=shape).astype(np.float32)
+    names = args.schemes or list(schemes.EXAMPLE_SCHEMES)
+    rows = metrics.report(x, {name: schemes.get_quantizer(name) for name in names})
+    if args.plot:
+        from . import plotting
+
+        plotting.quantization_report(rows).figure.savefig(args.plot)
+    if args.json or args.markdown:
+        return _emit(_clean(rows), args.json, out, _rows_text(rows, markdown=True))
+    head = f"{x.dtype} {'x'.join(map(str, x.shape))} ({args.input or args.distribution})"
+    return _emit(None, False, out, head + "\n" + metrics.report_text(rows))
+
+
 def _table_records(fmt, args, out) -> int:
     from . import analysis
 
@@ -586,7 +631,7 @@ def _table_records(fmt, args, out) -> int:
 
 
 _COMMANDS = {"info": _cmd_info, "cast": _cmd_cast, "explain": _cmd_explain, "compare": _cmd_compare,
-             "memory": _cmd_memory, "plot": _cmd_plot}
+             "memory": _cmd_memory, "plot": _cmd_plot, "quantize": _cmd_quantize}
 
 
 def _error(message: str) -> int:

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _kernels as K
+from ._jit import threads_for
 from .format import FloatFormat, IntFormat, Specials
 from .formats import get_format
 from .rounding import Overflow, Rounding
@@ -250,7 +251,8 @@ def random_bits(shape, seed: int, *, index_offset: int = 0) -> np.ndarray:
     True
     """
     out = np.empty(shape, np.uint64)
-    K.fill_random_bits(out.reshape(-1), _key(seed), np.int64(_check_offset(index_offset)))
+    with threads_for(out.size):
+        K.fill_random_bits(out.reshape(-1), _key(seed), np.int64(_check_offset(index_offset)))
     return out
 
 
@@ -388,20 +390,21 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
     rbits = _NO_BITS if rbits is None else rbits
     random = (rnd.is_stochastic, rbits, key, np.int64(offset))
     table = _round_table(fmt, rnd, ov, arr.dtype) if _USE_TABLES else None
-    if table is not None and emit_value and (fused := _cast_table(fmt, rnd, ov, arr.dtype, out_dtype)) is not None:
-        errors = K.table_cast_kernel(src, dst, *fused)
-    elif table is not None:
-        values = _value_table(fmt, out_dtype) if emit_value else _NO_VALUES
-        errors = K.table_round_kernel(src, dst, *table, values, emit_value)
-    elif isinstance(fmt, IntFormat):
-        errors = K.round_int_kernel(src, dst, fp, pp, emit_value, *random)
-    elif _USE_TABLES and _is_prefix(fmt, arr.dtype) and (not emit_value or out_dtype == arr.dtype):
-        errors = K.prefix_round_kernel(src, dst, fp, pp, emit_value, *random)
-    elif (_USE_TABLES and not rnd.is_stochastic and arr.dtype == np.float64 and (not emit_value or out_dtype == arr.dtype)
-          and fmt.mantissa_bits <= 21 and _is_prefix(fmt, np.dtype(np.float32))):
-        errors = K.prefix_f64_kernel(src, dst, fp, pp, emit_value)
-    else:
-        errors = K.round_kernel(src, dst, fp, pp, emit_value, *random)
+    with threads_for(arr.size):
+        if table is not None and emit_value and (fused := _cast_table(fmt, rnd, ov, arr.dtype, out_dtype)) is not None:
+            errors = K.table_cast_kernel(src, dst, *fused)
+        elif table is not None:
+            values = _value_table(fmt, out_dtype) if emit_value else _NO_VALUES
+            errors = K.table_round_kernel(src, dst, *table, values, emit_value)
+        elif isinstance(fmt, IntFormat):
+            errors = K.round_int_kernel(src, dst, fp, pp, emit_value, *random)
+        elif _USE_TABLES and _is_prefix(fmt, arr.dtype) and (not emit_value or out_dtype == arr.dtype):
+            errors = K.prefix_round_kernel(src, dst, fp, pp, emit_value, *random)
+        elif (_USE_TABLES and not rnd.is_stochastic and arr.dtype == np.float64 and (not emit_value or out_dtype == arr.dtype)
+              and fmt.mantissa_bits <= 21 and _is_prefix(fmt, np.dtype(np.float32))):
+            errors = K.prefix_f64_kernel(src, dst, fp, pp, emit_value)
+        else:
+            errors = K.round_kernel(src, dst, fp, pp, emit_value, *random)
     if errors:
         raise ValueError(
             f"x contains {errors} NaN value(s), but {fmt} has no NaN; "
@@ -525,12 +528,13 @@ def decode(codes, fmt, *, dtype=None, out=None):
     elif src.dtype not in _CODE_DTYPES:
         src = src.astype(np.int64)  # one compiled kernel per code dtype: keep their number small
     dst = res.reshape(-1).view(out_view) if res.flags.c_contiguous else np.empty(arr.size, out_view)
-    if _USE_TABLES and fmt.bits <= _DECODE_TABLE_MAX_BITS:
-        bad = K.table_decode_kernel(src, dst, _value_table(fmt, out_dtype))
-    elif isinstance(fmt, IntFormat):
-        bad = K.decode_int_kernel(src, dst, fmt.kernel_params(), fmt.num_codes)
-    else:
-        bad = K.decode_kernel(src, dst, fmt.kernel_params(), fmt.num_codes)
+    with threads_for(src.size):
+        if _USE_TABLES and fmt.bits <= _DECODE_TABLE_MAX_BITS:
+            bad = K.table_decode_kernel(src, dst, _value_table(fmt, out_dtype))
+        elif isinstance(fmt, IntFormat):
+            bad = K.decode_int_kernel(src, dst, fmt.kernel_params(), fmt.num_codes)
+        else:
+            bad = K.decode_kernel(src, dst, fmt.kernel_params(), fmt.num_codes)
     if bad:
         flat = arr.reshape(-1)
         first = int(np.flatnonzero((flat < 0) | (flat >= fmt.num_codes))[0])

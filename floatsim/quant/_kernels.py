@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._jit import parallel_kernel
+from .._jit import parallel_kernel, threads_for
 
 _SPLIT = 1 << 16  # rows longer than this are reduced in pieces, so one long row (per-tensor) still uses every thread
 
@@ -67,7 +67,8 @@ def block_stats(data: np.ndarray):
     lo = np.empty(view.shape[0], dt)
     hi = np.empty(view.shape[0], dt)
     bad = np.empty(view.shape[0], np.int64)
-    _row_stats(view, lo, hi, bad)
+    with threads_for(data.size):
+        _row_stats(view, lo, hi, bad)
     if pieces > 1:
         lo = lo.reshape(rows, pieces).min(axis=1)
         hi = hi.reshape(rows, pieces).max(axis=1)
@@ -103,7 +104,8 @@ def multiply_rows(data: np.ndarray, factors: np.ndarray, out: np.ndarray | None 
     f = np.ascontiguousarray(np.asarray(factors).reshape(-1), dtype=data.dtype)
     if out is None:
         out = np.empty_like(data)
-    _mul_rows(data, f, out)
+    with threads_for(data.size):
+        _mul_rows(data, f, out)
     return out
 
 
@@ -128,5 +130,6 @@ def lookup_rows(codes: np.ndarray, table: np.ndarray, factors: np.ndarray) -> np
     """
     codes = np.ascontiguousarray(codes)
     out = np.empty(codes.shape, table.dtype)
-    _lookup_rows(codes, np.ascontiguousarray(table), np.ascontiguousarray(np.reshape(factors, -1), table.dtype), out)
+    with threads_for(codes.size):
+        _lookup_rows(codes, np.ascontiguousarray(table), np.ascontiguousarray(np.reshape(factors, -1), table.dtype), out)
     return out

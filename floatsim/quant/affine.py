@@ -181,7 +181,8 @@ def quantize_affine(x, scale, zero_point=0, *, qmin: int, qmax: int, rounding="n
     s = np.asarray(scale)
     if s.dtype.kind != "f":
         s = s.astype(np.float32)
-    v = x * (s.dtype.type(1) / s) if reciprocal else x / s
+    with np.errstate(over="ignore", divide="ignore"):  # x / s beyond the float range is +-inf, which saturates
+        v = x * (s.dtype.type(1) / s) if reciprocal else x / s
     if v.dtype not in (np.float16, np.float32, np.float64):
         v = v.astype(np.float64)
     r = encode(v, _WIDE, rounding=rounding, seed=seed, index_offset=index_offset).view(np.int32)
