@@ -133,3 +133,71 @@ def lookup_rows(codes: np.ndarray, table: np.ndarray, factors: np.ndarray) -> np
     with threads_for(codes.size):
         _lookup_rows(codes, np.ascontiguousarray(table), np.ascontiguousarray(np.reshape(factors, -1), table.dtype), out)
     return out
+
+
+_LINEAR_MAX = 64  # codebooks with at most this many midpoints are searched by counting (vectorises)
+_ROWS_PER_TASK = 256
+
+
+@parallel_kernel
+def _nearest_rows(data, factors, mid, order, out, linear):
+    # Position = number of midpoints below v. Small codebooks (NF4: 15 midpoints) count with a compare per
+    # midpoint over a task's values, which vectorises; large ones use a branch-free binary search over
+    # ``mid`` padded with +inf to 2**k - 1 entries (unpredictable branches cost more than the search).
+    rows, n = data.shape
+    tasks = (rows + _ROWS_PER_TASK - 1) // _ROWS_PER_TASK
+    top = (mid.size + 1) >> 1
+    for t in prange(tasks):
+        r0 = t * _ROWS_PER_TASK
+        r1 = min(rows, r0 + _ROWS_PER_TASK)
+        m = (r1 - r0) * n
+        vals = np.empty(m, np.float32)
+        for r in range(r0, r1):
+            f = factors[r]
+            for j in range(n):
+                v = data[r, j] * f
+                vals[(r - r0) * n + j] = min(max(v, np.float32(-1.0)), np.float32(1.0))
+        pos = np.zeros(m, np.int64)
+        if linear:
+            for k in range(mid.size):
+                mk = mid[k]
+                for i in range(m):
+                    pos[i] += np.int64(mk < vals[i])
+        else:
+            for i in range(m):
+                v = vals[i]
+                p = 0
+                step = top
+                while step > 0:
+                    p += step * np.int64(mid[p + step - 1] < v)
+                    step >>= 1
+                pos[i] = p
+        for r in range(r0, r1):
+            for j in range(n):
+                out[r, j] = order[pos[(r - r0) * n + j]]
+
+
+def nearest_rows(data: np.ndarray, factors: np.ndarray, mid: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Codebook codes of ``clip(data * factors[:, None], -1, 1)`` for a 2-D float32 blocks array.
+
+    ``mid`` are the ascending midpoints between neighbouring sorted codebook
+    entries and ``order`` maps sorted position to code; an element's position is
+    the number of midpoints strictly below it (``np.searchsorted(mid, v, "left")``:
+    an exact midpoint goes to the lower entry). The product and the clip are the
+    float32 operations NumPy would do.
+
+    >>> nearest_rows(np.float32([[0.2, 0.25, 0.9]]), np.float32([1]), np.float32([0.25, 0.75]), np.uint8([0, 1, 2]))
+    array([[0, 0, 2]], dtype=uint8)
+    """
+    data = np.ascontiguousarray(data, dtype=np.float32)
+    out = np.empty(data.shape, order.dtype)
+    linear = len(mid) <= _LINEAR_MAX
+    size = 1
+    while size - 1 < len(mid):
+        size <<= 1
+    padded = np.full(len(mid) if linear else size - 1, np.inf, np.float32)
+    padded[: len(mid)] = mid
+    with threads_for(data.size):
+        _nearest_rows(data, np.ascontiguousarray(np.reshape(factors, -1), np.float32), padded,
+                      np.ascontiguousarray(order), out, linear)
+    return out

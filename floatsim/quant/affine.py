@@ -32,9 +32,9 @@ from ..core import cast, decode, encode
 from ..format import FloatFormat, IntFormat
 from ..formats import get_format
 from ..rounding import Rounding
-from ._kernels import block_stats
+from ._kernels import block_stats, lookup_rows
 from ._layout import Granularity, parse_granularity, to_blocks
-from .base import QuantizedTensor, Quantizer, check_choice, float_input
+from .base import QuantizedTensor, Quantizer, check_choice, encode_rows, float_input
 
 __all__ = [
     "choose_qparams", "quantize_affine", "dequantize_affine", "int_range", "round_scale",
@@ -181,11 +181,18 @@ def quantize_affine(x, scale, zero_point=0, *, qmin: int, qmax: int, rounding="n
     s = np.asarray(scale)
     if s.dtype.kind != "f":
         s = s.astype(np.float32)
+    per_row = (reciprocal and x.ndim == 2 and s.shape == (x.shape[0], 1) and x.dtype in (np.float32, np.float64)
+               and np.result_type(x, s) == x.dtype)
     with np.errstate(over="ignore", divide="ignore"):  # x / s beyond the float range is +-inf, which saturates
-        v = x * (s.dtype.type(1) / s) if reciprocal else x / s
-    if v.dtype not in (np.float16, np.float32, np.float64):
-        v = v.astype(np.float64)
-    r = encode(v, _WIDE, rounding=rounding, seed=seed, index_offset=index_offset).view(np.int32)
+        if per_row:  # a blocks array with one scale per row: the same products, without a full-size temporary
+            inv = s.dtype.type(1) / s
+            r = encode_rows(x, inv, _WIDE, rounding=rounding, seed=seed, index_offset=index_offset).view(np.int32)
+        else:
+            v = x * (s.dtype.type(1) / s) if reciprocal else x / s
+    if not per_row:
+        if v.dtype not in (np.float16, np.float32, np.float64):
+            v = v.astype(np.float64)
+        r = encode(v, _WIDE, rounding=rounding, seed=seed, index_offset=index_offset).view(np.int32)
     zp = np.asarray(zero_point)
     if zp.any():
         r = r.astype(np.int64) + zp
@@ -203,6 +210,13 @@ def dequantize_affine(q, scale, zero_point=0, *, dtype=np.float32) -> np.ndarray
     if q.dtype.kind not in "iu":
         raise TypeError(f"q must be integer codes, not {q.dtype.name}")
     zp = np.asarray(zero_point, np.int64)
+    s = np.asarray(scale, dtype)
+    if (not zp.any() and q.ndim == 2 and s.shape == (q.shape[0], 1) and q.dtype.itemsize <= 2
+            and np.dtype(dtype) in (np.float32, np.float64)):
+        # one scale per row: value table of every code (through the unsigned view) times the row's scale, one pass
+        unsigned = np.dtype(f"u{q.dtype.itemsize}")
+        table = np.arange(1 << (8 * q.dtype.itemsize), dtype=unsigned).view(q.dtype).astype(dtype)
+        return lookup_rows(q.view(unsigned), table, s)
     d = q.astype(dtype) if not zp.any() else (q.astype(np.int64) - zp).astype(dtype)
     return np.multiply(d, np.asarray(scale, dtype), out=d if d.shape == np.broadcast_shapes(d.shape, np.shape(scale)) else None)
 

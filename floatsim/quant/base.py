@@ -21,8 +21,12 @@ import numpy as np
 
 from ..core import decode, encode
 from ..formats import get_format
+from ._kernels import multiply_rows
 
-__all__ = ["QuantizedTensor", "Quantizer", "float_input", "check_choice"]
+__all__ = ["QuantizedTensor", "Quantizer", "float_input", "check_choice", "encode_rows"]
+
+#: elements per pass of :func:`encode_rows` (a 1 MiB float32 scratch buffer: stays in cache)
+ROWS_CHUNK = 1 << 18
 
 _FLOATS = (np.float16, np.float32, np.float64)
 
@@ -158,3 +162,32 @@ class Quantizer:
 def decode_scale(codes, fmt) -> np.ndarray:
     """Scale values from stored codes (float64, exact)."""
     return decode(codes, fmt, dtype=np.float64)
+
+
+def encode_rows(data: np.ndarray, factors: np.ndarray, fmt, *, clip=None, zero_rows=None, **encode_kw) -> np.ndarray:
+    """Codes of ``data * factors[:, None]`` for a 2-D blocks array: the core :func:`~floatsim.encode` of the
+    scaled rows, bit for bit, without a full-size temporary.
+
+    The product is formed in ``data``'s dtype chunk by chunk in a small cache-resident
+    buffer (a full-size product costs a second pass over memory and, for fresh
+    memory, page faults). ``clip=(lo, hi)`` clamps the scaled values first; rows
+    flagged in ``zero_rows`` are encoded as +0. Stochastic rounding draws the same
+    random bits as one call on the whole array (``index_offset`` advances per chunk).
+    """
+    rows, n = data.shape
+    codes = np.empty(data.shape, get_format(fmt).code_dtype)
+    if data.size == 0:
+        return codes
+    step = max(1, ROWS_CHUNK // max(1, n))
+    scratch = np.empty((min(step, rows), n), data.dtype)
+    base = int(encode_kw.pop("index_offset", 0))
+    factors = np.asarray(factors).reshape(-1)
+    for r0 in range(0, rows, step):
+        r1 = min(rows, r0 + step)
+        v = multiply_rows(data[r0:r1], factors[r0:r1], out=scratch[: r1 - r0])
+        if zero_rows is not None and zero_rows[r0:r1].any():
+            v[zero_rows[r0:r1]] = 0
+        if clip is not None:
+            np.clip(v, clip[0], clip[1], out=v)
+        encode(v, fmt, out=codes[r0:r1], index_offset=base + r0 * n, **encode_kw)
+    return codes

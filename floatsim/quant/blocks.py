@@ -25,13 +25,13 @@ import functools
 
 import numpy as np
 
-from ..core import cast, decode, encode
+from ..core import cast, decode
 from ..format import FloatFormat, IntFormat
 from ..formats import get_format
 from ..rounding import Rounding
-from ._kernels import block_stats, lookup_rows, multiply_rows
+from ._kernels import block_stats, lookup_rows
 from ._layout import per_group, to_blocks
-from .base import QuantizedTensor, Quantizer, check_choice, float_input
+from .base import QuantizedTensor, Quantizer, check_choice, encode_rows, float_input
 
 __all__ = ["BlockFloatQuantizer", "NVFP4Quantizer", "mx", "MX_FORMATS"]
 
@@ -326,14 +326,11 @@ class BlockFloatQuantizer(Quantizer):
         inv = np.reciprocal(scale.astype(work))  # exact: scales are powers of two
         if self._implicit != 1.0:
             inv *= work.type(1.0 / self._implicit)
-        v = multiply_rows(data, inv)
         nan_rows = np.isnan(scale)
-        if nan_rows.any():
-            v[nan_rows] = 0
         fmt = self._fmt
-        if isinstance(fmt, IntFormat):
-            np.clip(v, self._int_min, fmt.max, out=v)
-        codes = encode(v, fmt, rounding=self.rounding, overflow="saturate", seed=self.seed, sr_bits=self.sr_bits)
+        codes = encode_rows(data, inv, fmt, zero_rows=nan_rows if nan_rows.any() else None,
+                            clip=(self._int_min, fmt.max) if isinstance(fmt, IntFormat) else None,
+                            rounding=self.rounding, overflow="saturate", seed=self.seed, sr_bits=self.sr_bits)
         return QuantizedTensor(
             codes=_unblock(blocks, codes),
             scale=blocks.params(scale),
@@ -534,12 +531,9 @@ class NVFP4Quantizer(Quantizer):
         with np.errstate(invalid="ignore"):
             d = cast(np.clip(np.where(bad, _F32(1.0), raw), _F32(2.0**-6), _F32(448.0)), _E4M3)
             rec = (_F32(1.0) / g) / d if self.per_tensor_scale else _F32(1.0) / d
-        v = multiply_rows(data, rec)
-        if bad.any():
-            d[bad] = np.nan
-            v[bad] = 0
-        np.clip(v, _F32(-6.0), _F32(6.0), out=v)
-        codes = encode(v, _E2M1, rounding=self.rounding, overflow="saturate", seed=self.seed, sr_bits=self.sr_bits)
+        codes = encode_rows(data, rec, _E2M1, zero_rows=bad if bad.any() else None, clip=(_F32(-6.0), _F32(6.0)),
+                            rounding=self.rounding, overflow="saturate", seed=self.seed, sr_bits=self.sr_bits)
+        d[bad] = np.nan
         return QuantizedTensor(
             codes=_unblock(blocks, codes),
             scale=blocks.params(d),

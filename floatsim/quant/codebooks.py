@@ -58,6 +58,7 @@ import numpy as np
 
 from ..core import cast, encode
 from ..format import IntFormat
+from ._kernels import block_stats, lookup_rows, nearest_rows
 from ._layout import Granularity, flat, parse_granularity, to_blocks
 from .base import QuantizedTensor, Quantizer, check_choice, float_input
 
@@ -429,10 +430,12 @@ class CodebookQuantizer(Quantizer):
         return search.order[pos]
 
     def _checked_float32(self, x: np.ndarray) -> np.ndarray:
+        x32 = _to_float32(x)
+        if not block_stats(x32.reshape(1, -1))[3].any():
+            return x32
         n_nan = int(np.count_nonzero(np.isnan(x)))
         if n_nan:
             raise ValueError(f"x contains {n_nan} NaN value(s); a codebook has no NaN")
-        x32 = _to_float32(x)
         n_inf = int(np.count_nonzero(np.isinf(x32)))
         if n_inf:
             raise ValueError(f"x contains {n_inf} infinite value(s) (or beyond the float32 range); "
@@ -448,12 +451,13 @@ class CodebookQuantizer(Quantizer):
             extra = {"extra_bits": 32 * len(self.codebook)}
             return QuantizedTensor(codes, None, None, self, x.shape, x.dtype, extra=extra)
         blocks = to_blocks(x32, self._granularity)
-        absmax = np.max(np.abs(blocks.data), axis=1, initial=np.float32(0))
+        absmax = block_stats(blocks.data)[2]
         inv = np.float32(1) / np.maximum(absmax, _F32_TINY)
-        s = np.clip(blocks.data * inv[:, None], np.float32(-1), np.float32(1))
-        codes = self.nearest(s)
         if self.tie == "bnb_cpu_lut":
+            codes = self.nearest(np.clip(blocks.data * inv[:, None], np.float32(-1), np.float32(1)))
             codes[absmax == 0] = 0
+        else:  # the same float32 product, clip and left search, fused in one pass
+            codes = nearest_rows(blocks.data, inv, self._search.mid, self._search.order)
         codes = blocks.unblock(codes)
         scale = blocks.params(absmax)
         if not self.double_quant:
@@ -491,10 +495,11 @@ class CodebookQuantizer(Quantizer):
         if not isinstance(q, QuantizedTensor):
             raise TypeError(f"q must be a QuantizedTensor, not {type(q).__name__}")
         out_dtype = self._out_dtype(q, dtype)
-        values = self.table[q.codes]
-        if self.normalize:
-            blocks = to_blocks(values, self._granularity)
-            values = blocks.unblock(blocks.data * blocks.rows(self.absmax(q)))
+        if self.normalize:  # codebook[codes] * absmax in one pass
+            blocks = to_blocks(q.codes, self._granularity)
+            values = blocks.unblock(lookup_rows(blocks.data, self.table, blocks.rows(self.absmax(q))))
+        else:
+            values = self.table[q.codes]
         return _from_float32(values.reshape(q.shape), out_dtype)
 
 
