@@ -164,13 +164,16 @@ def decode_scale(codes, fmt) -> np.ndarray:
     return decode(codes, fmt, dtype=np.float64)
 
 
-def encode_rows(data: np.ndarray, factors: np.ndarray, fmt, *, clip=None, zero_rows=None, **encode_kw) -> np.ndarray:
+def encode_rows(data: np.ndarray, factors: np.ndarray, fmt, *, post_factor=None, clip=None, zero_rows=None,
+                **encode_kw) -> np.ndarray:
     """Codes of ``data * factors[:, None]`` for a 2-D blocks array: the core :func:`~floatsim.encode` of the
     scaled rows, bit for bit, without a full-size temporary.
 
     The product is formed in ``data``'s dtype chunk by chunk in a small cache-resident
     buffer (a full-size product costs a second pass over memory and, for fresh
-    memory, page faults). ``clip=(lo, hi)`` clamps the scaled values first; rows
+    memory, page faults). ``post_factor`` (a scalar) multiplies the products once more
+    (MXINT's implicit 2**6, kept apart so that 1 / (scale * 2**-6) cannot overflow);
+    ``clip=(lo, hi)`` clamps the scaled values first; rows
     flagged in ``zero_rows`` are encoded as +0. Stochastic rounding draws the same
     random bits as one call on the whole array (``index_offset`` advances per chunk).
     """
@@ -185,6 +188,8 @@ def encode_rows(data: np.ndarray, factors: np.ndarray, fmt, *, clip=None, zero_r
     for r0 in range(0, rows, step):
         r1 = min(rows, r0 + step)
         v = multiply_rows(data[r0:r1], factors[r0:r1], out=scratch[: r1 - r0])
+        if post_factor is not None:
+            v *= v.dtype.type(post_factor)
         if zero_rows is not None and zero_rows[r0:r1].any():
             v[zero_rows[r0:r1]] = 0
         if clip is not None:

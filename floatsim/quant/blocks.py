@@ -324,11 +324,11 @@ class BlockFloatQuantizer(Quantizer):
         data = blocks.data
         scale = self._scales(_absmax(data)) if data.size else np.zeros(data.shape[0], self._sfmt.value_dtype)
         inv = np.reciprocal(scale.astype(work))  # exact: scales are powers of two
-        if self._implicit != 1.0:
-            inv *= work.type(1.0 / self._implicit)
         nan_rows = np.isnan(scale)
         fmt = self._fmt
-        codes = encode_rows(data, inv, fmt, zero_rows=nan_rows if nan_rows.any() else None,
+        # integer elements: x / scale, then times 2**(bits - 2) (microxcaling's order; one factor could overflow)
+        post = None if self._implicit == 1.0 else 1.0 / self._implicit
+        codes = encode_rows(data, inv, fmt, post_factor=post, zero_rows=nan_rows if nan_rows.any() else None,
                             clip=(self._int_min, fmt.max) if isinstance(fmt, IntFormat) else None,
                             rounding=self.rounding, overflow="saturate", seed=self.seed, sr_bits=self.sr_bits)
         return QuantizedTensor(
