@@ -25,7 +25,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
-__all__ = ["DIFFERENCES", "Difference", "KINDS", "render_markdown", "PREAMBLE"]
+__all__ = ["DIFFERENCES", "Difference", "KINDS", "render_markdown", "PREAMBLE", "QUANT_DIFFERENCES", "QuantDifference",
+           "QUANT_PREAMBLE"]
 
 #: imports every code snippet of the table needs
 PREAMBLE = "import math\nimport numpy as np, ml_dtypes, gmpy2\nimport gfloat, gfloat.formats\nimport floatsim as fs"
@@ -265,6 +266,120 @@ def _fmt_result(r) -> str:
     return repr(r)
 
 
+# =========================================================================== the quantization layer
+#: imports every quantization row needs (torch, torchao, bitsandbytes and gfloat are the oracles)
+QUANT_PREAMBLE = "import numpy as np, torch\nimport floatsim.quant as fq"
+
+
+@dataclasses.dataclass(frozen=True)
+class QuantDifference:
+    """One deliberate difference (or edge-case agreement) of a quantizer with an oracle.
+
+    ``setup`` is run first (statements: imports of the oracle and the input ``x``); the
+    two codes are expressions whose results (lists or numbers, or an exception name)
+    are asserted by ``tests/test_quant_differences.py``.
+    """
+
+    id: str
+    oracle: str  # "torchao", "bitsandbytes", "gfloat", "torch"
+    setup: str
+    floatsim_code: str
+    oracle_code: str
+    floatsim_result: object
+    oracle_result: object
+    reason: str
+    differs: bool = True
+
+
+_MX = "from torchao.prototype.mx_formats.mx_tensor import to_mx, to_dtype\nfrom torchao.prototype.mx_formats.config import ScaleCalculationMode"
+QUANT_DIFFERENCES = [
+    QuantDifference(
+        "mx-inf-in-block", "torchao", _MX + "\nx = np.float32([np.inf] + [1.0] * 31)",
+        'fq.mx("mxfp8_e4m3").quantize(x).scale_codes.tolist()',
+        "to_mx(torch.from_numpy(x), torch.float8_e4m3fn, 32)[0].view(torch.uint8).tolist()",
+        [255], [247],
+        "a block holding inf gets the NaN scale (0xFF) and dequantizes to NaN, as torchao after PR #4725; torchao "
+        "0.18.0 keeps a finite scale (the inf stays, the rest flush to 0). `nonfinite=\"torchao_0_18\"` reproduces it",
+    ),
+    QuantDifference(
+        "mx-scale-byte-0", "torchao", _MX + "\nx = np.float32([2.0**-130] + [0.0] * 31)",
+        'float(fq.mx("mxfp8_e4m3").fake_quantize(x)[0])',
+        "float(to_dtype(*reversed(to_mx(torch.from_numpy(x), torch.float8_e4m3fn, 32)), torch.float8_e4m3fn, 32, "
+        "torch.float32)[0])",
+        7.346839692639297e-40, 3.6734198463196485e-40,
+        "scale byte 0 is 2**-127 both ways (the spec, gfloat); torchao 0.18.0 divides by 2**-126 when quantizing "
+        "but multiplies by 2**-127 when dequantizing, halving the block",
+    ),
+    QuantDifference(
+        "mx-rceil-float32-log2", "torchao",
+        _MX + "\nx = np.float32([np.nextafter(np.float32(458752), np.float32(np.inf))] + [0.0] * 31)",
+        'fq.mx("mxfp8_e4m3", scale_rule="rceil").quantize(x).scale_codes.tolist()',
+        "to_mx(torch.from_numpy(x), torch.float8_e4m3fn, 32, ScaleCalculationMode.RCEIL)[0].view(torch.uint8).tolist()",
+        [138], [137],
+        "RCEIL is ceil(log2(amax / 448)) taken exactly (a core cast rounding up); torchao takes log2 in float32, "
+        "which rounds 1024 * (1 + 2**-23) down to 2**10, so the scale is one binade too small and the element saturates",
+    ),
+    QuantDifference(
+        "mxint8-most-negative", "gfloat",
+        "import gfloat, gfloat.formats\nx = np.array([-1.999] + [0.0] * 31)",
+        'float(fq.mx("mxint8").fake_quantize(x)[0])',
+        "float(gfloat.quantize_block(gfloat.formats.format_info_mxint8, x, gfloat.compute_scale_amax)[0])",
+        -1.984375, -2.0,
+        "MXINT8 elements are symmetric (-127..127)/64 by default, as microxcaling; gfloat permits -128/64. "
+        "`mx(\"mxint8\", mxint8_min=-128)` reproduces gfloat",
+    ),
+    QuantDifference(
+        "mxint8-most-negative-option", "gfloat",
+        "import gfloat, gfloat.formats\nx = np.array([-1.999] + [0.0] * 31)",
+        'float(fq.mx("mxint8", mxint8_min=-128).fake_quantize(x)[0])',
+        "float(gfloat.quantize_block(gfloat.formats.format_info_mxint8, x, gfloat.compute_scale_amax)[0])",
+        -2.0, -2.0, "the gfloat convention, on request", differs=False,
+    ),
+    QuantDifference(
+        "nvfp4-all-zero-tensor", "torchao",
+        "from torchao.prototype.mx_formats.nvfp4_tensor import nvfp4_quantize, per_tensor_amax_to_scale\n"
+        "x = np.zeros((1, 16), np.float32)",
+        "fq.NVFP4Quantizer().fake_quantize(x)[0, :2].tolist()",
+        "nvfp4_quantize(torch.from_numpy(x), 16, per_tensor_amax_to_scale(torch.tensor(0.0)))[0].float().flatten().tolist()",
+        [0.0, 0.0], [math.nan],
+        "an all-zero tensor has tensor amax 0; floatsim then uses a per-tensor scale of 1 (zeros come back as zeros), "
+        "torchao divides by 0 and stores a NaN block scale",
+    ),
+    QuantDifference(
+        "int-nan", "torch", "x = np.float32([np.nan, 1.0])",
+        "fq.quantize_affine(x, np.float32(0.1), qmin=-128, qmax=127).tolist()",
+        "torch.quantize_per_tensor(torch.from_numpy(x), 0.1, 0, torch.qint8).int_repr().tolist()",
+        "ValueError", [127, 10],
+        "integers have no NaN: floatsim raises (naming the count) rather than store a number; torch stores 127",
+    ),
+    QuantDifference(
+        "bnb-cpu-lut", "bitsandbytes",
+        "import contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "    import bitsandbytes.functional as F\nx = np.random.default_rng(0).lognormal(size=256).astype(np.float32)",
+        "int(fq.dynamic8().quantize(x).codes[76])",
+        "int(F.quantize_blockwise(torch.from_numpy(x), blocksize=256)[0][76])",
+        163, 164,
+        "floatsim picks the exact nearest code (ties to the lower); bitsandbytes' CPU quantize_blockwise looks up a "
+        "65,536-entry table, which misses the nearest code on about 0.7% of values. `tie=\"bnb_cpu_lut\"` reproduces it",
+    ),
+    QuantDifference(
+        "bnb-cpu-lut-option", "bitsandbytes",
+        "import contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "    import bitsandbytes.functional as F\nx = np.random.default_rng(0).lognormal(size=256).astype(np.float32)",
+        'int(fq.dynamic8(tie="bnb_cpu_lut").quantize(x).codes[76])',
+        "int(F.quantize_blockwise(torch.from_numpy(x), blocksize=256)[0][76])",
+        164, 164, "bitsandbytes' CPU lookup-table rule, on request", differs=False,
+    ),
+    QuantDifference(
+        "torch-reciprocal-order", "torch", "x = np.float32([-0.3])",
+        "fq.quantize_affine(x, np.float32(0.1), qmin=-128, qmax=127).tolist()",
+        "torch.quantize_per_tensor(torch.from_numpy(x), 0.1, 0, torch.qint8).int_repr().tolist()",
+        [-3], [-3], "x * (1/s) with the reciprocal taken first in float32, as torch and torchao "
+        "(`reciprocal=False` divides, as ONNX QuantizeLinear)", differs=False,
+    ),
+]
+
+
 def render_markdown() -> str:
     """docs/differences.md, generated from :data:`DIFFERENCES`."""
     lines = [
@@ -292,6 +407,19 @@ def render_markdown() -> str:
             f"| `{d.id}` | {d.oracle} | `{d.fmt}` | {d.dtype} `{d.x}` | {_fmt_result(d.floatsim_result)} "
             f"| {oracle_res} | {d.kind} | {d.reason} |"
         )
+    lines += [
+        "",
+        "## Quantization layer",
+        "",
+        "The quantizers of `floatsim.quant` against torch 2.13, torchao 0.18.0, bitsandbytes 0.50.2 and gfloat 0.5.2",
+        "(`tests/test_quant_differences.py` runs both sides of each row; examples below).",
+        "",
+        "| id | oracle | floatsim | oracle | reason |",
+        "|---|---|---|---|---|",
+    ]
+    for d in QUANT_DIFFERENCES:
+        agrees = "" if d.differs else " (*agrees*)"
+        lines.append(f"| `{d.id}` | {d.oracle} | `{d.floatsim_result}` | `{d.oracle_result}`{agrees} | {d.reason} |")
     lines += ["", "## Kinds", "", "| kind | inputs, and the tests that sweep them |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in KINDS.items()]
     lines += ["", "## Runnable examples", "", "Every example starts with", "", "```python", PREAMBLE, "```", ""]
@@ -302,6 +430,19 @@ def render_markdown() -> str:
             "```python",
             f"{d.floatsim_code}  # floatsim: {_fmt_result(d.floatsim_result)}",
             f"{d.oracle_code}  # {d.oracle}: {_fmt_result(d.oracle_result)}",
+            "```",
+            "",
+        ]
+    lines += ["", "## Runnable examples: quantization layer", "", "Every example starts with", "", "```python",
+              QUANT_PREAMBLE, "```", ""]
+    for d in QUANT_DIFFERENCES:
+        lines += [
+            f"### `{d.id}`",
+            "",
+            "```python",
+            d.setup,
+            f"{d.floatsim_code}  # floatsim: {d.floatsim_result}",
+            f"{d.oracle_code}  # {d.oracle}: {d.oracle_result}",
             "```",
             "",
         ]
