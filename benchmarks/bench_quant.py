@@ -12,8 +12,8 @@ it back to float32 (a fake-quantization round trip, what both libraries need to
 measure an error), timed as the median of ``--repeats`` calls after a warm-up
 call, in ns per element. Peers run in the same process on the same data:
 torchao 0.18.0 (``to_mx`` + ``to_dtype``, ``nvfp4_quantize`` + unpack,
-``choose_qparams_affine`` + ``quantize_affine`` + ``dequantize_affine``) and
-bitsandbytes 0.50.2 (``quantize_4bit`` + ``dequantize_4bit``). The memory
+``choose_qparams_affine`` + ``quantize_affine`` + ``dequantize_affine``,
+``to_nf4`` + ``get_original_weight``) and bitsandbytes 0.50.2 (``quantize_4bit`` + ``dequantize_4bit``). The memory
 reference is a parallel float32 copy of the same array.
 """
 
@@ -44,6 +44,7 @@ try:
         from torchao.prototype.mx_formats.mx_tensor import to_dtype, to_mx
         from torchao.prototype.mx_formats.nvfp4_tensor import nvfp4_quantize, per_tensor_amax_to_scale
         from torchao.quantization import quant_primitives as tqp
+        from torchao.quantization.quantize_.workflows.nf4.nf4_tensor import to_nf4
 except Exception:  # the peers are optional
     torch = None
 
@@ -101,6 +102,10 @@ def _torchao_int4_g128(xt):
     return tqp.dequantize_affine(q, bs, s, zp, torch.int8, -8, 7, output_dtype=torch.float32)
 
 
+def _torchao_nf4(xt):
+    return to_nf4(xt, 64, 256).get_original_weight()  # NF4 with its scales double-quantized in blocks of 256
+
+
 def _bnb_nf4(xt):
     q, st = bnbf.quantize_4bit(xt, blocksize=64, quant_type="nf4")
     return bnbf.dequantize_4bit(q, st)
@@ -117,6 +122,8 @@ def cases():
         ("INT4 sym, group 128", IntQuantizer(bits=4, granularity="group:128"), "torchao",
          _torchao_int4_g128 if have_t else None),
         ("NF4 block 64", nf4(block_size=64), "bitsandbytes", _bnb_nf4 if bnbf is not None else None),
+        ("NF4 block 64, double quant", nf4(block_size=64, double_quant=True), "torchao",
+         _torchao_nf4 if have_t else None),
     ]
 
 

@@ -1,0 +1,25 @@
+"""The Python examples of the documentation pages run and print what they show."""
+
+import doctest
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["docs/quantization.md"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_python_blocks_of_page(page):
+    path = ROOT / page
+    if not path.exists():
+        pytest.skip(f"{page} not present (installed package)")
+    text = path.read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks, f"{page} has no python block"
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    # one doctest for the whole page: later blocks use names defined by earlier ones
+    runner.run(parser.get_doctest("\n".join(blocks), {}, f"{page} python blocks", str(path), 0))
+    assert runner.failures == 0, f"{runner.failures} example(s) of {page} fail (see the output above)"
