@@ -62,12 +62,14 @@ def int_range(bits: int, signed: bool = True, narrow_range: bool = False) -> tup
     return qmin, fmt.max
 
 
-def _check_bounds(qmin, qmax):
+def check_bounds(qmin, qmax) -> tuple[int, int]:
+    """``(qmin, qmax)`` as Python ints, after checking they are integers with -2**31 <= qmin < qmax < 2**31."""
     for name, v in (("qmin", qmin), ("qmax", qmax)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer):
             raise TypeError(f"{name} must be an integer, not {v!r}")
     if not -(1 << 31) <= qmin < qmax < (1 << 31):
         raise ValueError(f"need -2**31 <= qmin < qmax < 2**31, got qmin={qmin}, qmax={qmax}")
+    return int(qmin), int(qmax)
 
 
 def round_scale(scale, scale_format=None, scale_rounding="nearest_even") -> np.ndarray:
@@ -112,7 +114,7 @@ def choose_qparams(min_val, max_val, *, qmin: int, qmax: int, symmetric: bool = 
     >>> float(s), int(zp)
     (0.020078739151358604, 0)
     """
-    _check_bounds(qmin, qmax)
+    check_bounds(qmin, qmax)
     lo = np.minimum(np.asarray(min_val, np.float32), np.float32(0))
     hi = np.maximum(np.asarray(max_val, np.float32), np.float32(0))
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
@@ -135,7 +137,8 @@ def choose_qparams(min_val, max_val, *, qmin: int, qmax: int, symmetric: bool = 
     return s, zp
 
 
-def _int_dtype(qmin: int, qmax: int) -> np.dtype:
+def int_dtype(qmin: int, qmax: int) -> np.dtype:
+    """The smallest NumPy integer dtype holding [qmin, qmax] (the dtype of stored integer codes)."""
     for dt in (np.int8, np.uint8, np.int16, np.uint16, np.int32):
         info = np.iinfo(dt)
         if info.min <= qmin and qmax <= info.max:
@@ -176,7 +179,7 @@ def quantize_affine(x, scale, zero_point=0, *, qmin: int, qmax: int, rounding="n
     >>> quantize_affine(np.float32([0.3]), np.float32(0.1), qmin=-128, qmax=127).tolist()  # 0.3 * 10 = 3.0000002
     [3]
     """
-    _check_bounds(qmin, qmax)
+    check_bounds(qmin, qmax)
     x = float_input(x)
     s = np.asarray(scale)
     if s.dtype.kind != "f":
@@ -197,7 +200,7 @@ def quantize_affine(x, scale, zero_point=0, *, qmin: int, qmax: int, rounding="n
     if zp.any():
         r = r.astype(np.int64) + zp
     return np.clip(r, qmin, qmax, out=r if r.shape == np.broadcast_shapes(r.shape, zp.shape) else None).astype(
-        _int_dtype(qmin, qmax))
+        int_dtype(qmin, qmax))
 
 
 def dequantize_affine(q, scale, zero_point=0, *, dtype=np.float32) -> np.ndarray:

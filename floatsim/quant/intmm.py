@@ -28,6 +28,7 @@ import numpy as np
 
 from ..core import encode
 from ..format import IntFormat
+from .affine import int_dtype
 from .base import check_choice
 
 __all__ = [
@@ -392,14 +393,6 @@ def multiply_by_quantized_multiplier(x, quantized_multiplier, shift, *, style: s
     return r.astype(np.int32)
 
 
-def _code_dtype(qmin: int, qmax: int) -> np.dtype:
-    for dt in (np.int8, np.uint8, np.int16, np.uint16, np.int32):
-        info = np.iinfo(dt)
-        if info.min <= qmin and qmax <= info.max:
-            return np.dtype(dt)
-    return np.dtype(np.int64)
-
-
 def requantize(acc, multiplier, *, zero_point=0, qmin: int = -128, qmax: int = 127, style: str = "double") -> np.ndarray:
     """Output codes ``clamp(zero_point + round(acc * multiplier), qmin, qmax)`` of an integer layer.
 
@@ -453,4 +446,4 @@ def requantize(acc, multiplier, *, zero_point=0, qmin: int = -128, qmax: int = 1
     else:
         m0, shift = quantize_multiplier(multiplier, clamp_large=style == "single")
         r = multiply_by_quantized_multiplier(acc, m0, shift, style=style).astype(np.int64)
-    return np.clip(r + zp, qmin, qmax).astype(_code_dtype(int(qmin), int(qmax)))
+    return np.clip(r + zp, qmin, qmax).astype(int_dtype(int(qmin), int(qmax)))

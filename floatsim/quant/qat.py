@@ -25,22 +25,13 @@ import numpy as np
 from ..core import encode
 from ..format import IntFormat
 from ._layout import to_blocks
-from .affine import IntQuantizer, dequantize_affine, quantize_affine
+from .affine import IntQuantizer, check_bounds, dequantize_affine, quantize_affine
 from .base import QuantizedTensor, Quantizer, check_choice, float_input
 
 __all__ = ["fake_quantize_affine", "fake_quantize_affine_grad", "lsq_grads", "FakeQuantizer"]
 
 _I32 = IntFormat(bits=32)
 _WIDE = {"qmin": -(1 << 31), "qmax": (1 << 31) - 1}
-
-
-def _bounds(qmin, qmax):
-    for name, v in (("qmin", qmin), ("qmax", qmax)):
-        if isinstance(v, bool) or not isinstance(v, int | np.integer):
-            raise TypeError(f"{name} must be an integer, not {v!r}")
-    if not -(1 << 31) <= qmin < qmax < (1 << 31):
-        raise ValueError(f"need -2**31 <= qmin < qmax < 2**31, got qmin={qmin}, qmax={qmax}")
-    return int(qmin), int(qmax)
 
 
 def _params(x: np.ndarray, scale, zero_point, qmin: int, qmax: int, axis):
@@ -120,7 +111,7 @@ def fake_quantize_affine(x, scale, zero_point, qmin: int, qmax: int, *, axis=Non
     [[1.0, 1.5], [1.5, 1.5]]
     """
     x = float_input(x)
-    qmin, qmax = _bounds(qmin, qmax)
+    qmin, qmax = check_bounds(qmin, qmax)
     s, zp = _params(x, scale, zero_point, qmin, qmax, axis)
     q = quantize_affine(_work(x), s, zp, qmin=qmin, qmax=qmax, rounding=rounding, seed=seed)
     out_dtype = np.float64 if x.dtype == np.float64 else np.float32
@@ -164,7 +155,7 @@ def fake_quantize_affine_grad(x, scale, zero_point, qmin: int, qmax: int, grad, 
     [1.0, 0.0, 0.0, 1.0, 0.0]
     """
     x = float_input(x)
-    qmin, qmax = _bounds(qmin, qmax)
+    qmin, qmax = check_bounds(qmin, qmax)
     g = _grad_input(grad, x.shape)
     s, zp = _params(x, scale, zero_point, qmin, qmax, axis)
     r = _rounded(x, s) + zp
@@ -239,7 +230,7 @@ def lsq_grads(x, scale, zero_point, qmin: int, qmax: int, grad, *, grad_factor: 
     """
     f32 = np.float32
     x = float_input(x).astype(np.float32, copy=False)
-    qmin, qmax = _bounds(qmin, qmax)
+    qmin, qmax = check_bounds(qmin, qmax)
     g = _grad_input(grad, x.shape).astype(np.float32, copy=False)
     rule = check_choice("zero_point_rounding", zero_point_rounding, ("torch", "nearest_even"))
     s = np.asarray(scale, np.float32)
