@@ -396,6 +396,56 @@ def round_int_kernel(src, out, ip, pp, emit_value, stochastic, rbits, key, offse
     return errors
 
 
+# --------------------------------------------------------------------------- integers from floats, saturating
+# Deterministic rounding of a float to a saturating integer format needs no bit work:
+# in float64 (exact for float32 sources, and for float64 sources once clamped to just
+# outside the format's range) trunc(x) and the fraction x - trunc(x) are exact, and
+# the rounding decision is a comparison of |fraction| with 1/2 (``mode`` is loop-invariant:
+# LLVM unswitches the mode test). Checked against
+# round_int_kernel for every mode in tests/test_fast_paths.py.
+@kernel
+def _int_saturate_chunk(src, out, ip, mode):
+    lo = np.float64(ip.min)
+    hi = np.float64(ip.max)
+    mask = (np.int64(1) << ip.bits) - 1
+    errors = 0
+    for i in range(src.size):
+        x = np.float64(src[i])
+        nan = x != x
+        x = min(max(0.0 if nan else x, lo - 1.0), hi + 1.0)  # +-inf and far values saturate below
+        t = np.trunc(x)
+        f = x - t
+        af = abs(f)
+        odd = (np.int64(t) & 1) == 1
+        if mode == 0:
+            away = af > 0.5 or (af == 0.5 and odd)
+        elif mode == 1:
+            away = af >= 0.5
+        elif mode == 3:
+            away = f > 0.0
+        elif mode == 4:
+            away = f < 0.0
+        elif mode == 5:
+            away = (af > 0.0) and not odd
+        else:
+            away = False
+        r = t + (np.sign(f) if away else 0.0)
+        r = min(max(r, lo), hi)
+        out[i] = 0 if nan else np.int64(r) & mask
+        errors += np.int64(nan)
+    return errors
+
+
+@parallel_kernel
+def int_saturate_kernel(src, out, ip, mode):
+    """Codes of floats rounded to an integer format with saturation (deterministic modes); returns the NaN count."""
+    errors = 0
+    for c in prange(num_chunks(src.size)):
+        lo, hi = chunk_bounds(c, src.size)
+        errors += _int_saturate_chunk(src[lo:hi], out[lo:hi], ip, mode)
+    return errors
+
+
 @kernel
 def _decode_chunk(codes, out, fp, num_codes):
     out_m, out_bias, out_e = ieee_layout(out.itemsize)

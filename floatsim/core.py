@@ -396,6 +396,9 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
         elif table is not None:
             values = _value_table(fmt, out_dtype) if emit_value else _NO_VALUES
             errors = K.table_round_kernel(src, dst, *table, values, emit_value)
+        elif (isinstance(fmt, IntFormat) and _USE_TABLES and not emit_value and not rnd.is_stochastic
+              and ov is Overflow.SATURATE and arr.dtype in (np.float32, np.float64)):
+            errors = K.int_saturate_kernel(src.view(arr.dtype), dst, fp, np.int64(rnd))
         elif isinstance(fmt, IntFormat):
             errors = K.round_int_kernel(src, dst, fp, pp, emit_value, *random)
         elif _USE_TABLES and _is_prefix(fmt, arr.dtype) and (not emit_value or out_dtype == arr.dtype):

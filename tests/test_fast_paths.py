@@ -135,3 +135,38 @@ def test_float64_through_float32_round_to_odd(name, monkeypatch):
             bad = np.flatnonzero(c1 != c2)
             assert bad.size == 0, (mode, overflow, x[bad[:5]], c1[bad[:5]], c2[bad[:5]])
             np.testing.assert_array_equal(v1.view(np.uint64), v2.view(np.uint64))
+
+
+def _int_inputs(dtype, fmt, rng):
+    """Specials, halves and their neighbours around every small integer and around the range ends, and random
+    values of every magnitude."""
+    half = np.arange(-300, 300, dtype=np.float64) / 2
+    ends = np.array([fmt.min, fmt.max], np.float64)
+    around = np.concatenate([half, ends - 0.5, ends + 0.5, ends, ends - 1, ends + 1, ends * 2])
+    around = around.astype(dtype)
+    nudged = np.concatenate([around, np.nextafter(around, np.inf), np.nextafter(around, -np.inf)])
+    info = np.finfo(dtype)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, info.max, -info.max, info.smallest_subnormal,
+                         -info.smallest_subnormal, 2.0**40, -(2.0**40), 2.0**70], dtype)
+    bits = rng.integers(0, np.iinfo(_UINT[np.dtype(dtype)]).max, 50_000, dtype=_UINT[np.dtype(dtype)],
+                        endpoint=True).view(dtype)
+    x = np.concatenate([nudged, specials, bits, (rng.standard_normal(50_000) * fmt.max).astype(dtype)])
+    return x[~np.isnan(x)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("fmt", [fs.IntFormat(bits=b, signed=s) for b in (2, 4, 8, 16, 24, 32) for s in (True, False)],
+                         ids=str)
+def test_saturating_int_path_equals_generic_kernel(fmt, dtype, monkeypatch):
+    """Deterministic rounding to integers with saturation takes a float fast path; it equals the generic kernel."""
+    x = _int_inputs(dtype, fmt, np.random.default_rng(fmt.bits))
+    for mode in MODES:
+        monkeypatch.setattr(core, "_USE_TABLES", True)
+        fast = fs.encode(x, fmt, rounding=mode, overflow="saturate")
+        monkeypatch.setattr(core, "_USE_TABLES", False)
+        slow = fs.encode(x, fmt, rounding=mode, overflow="saturate")
+        bad = np.flatnonzero(fast != slow)
+        assert bad.size == 0, (mode, x[bad[:5]], fast[bad[:5]], slow[bad[:5]])
+    monkeypatch.setattr(core, "_USE_TABLES", True)
+    with pytest.raises(ValueError, match="1 NaN"):
+        fs.encode(np.array([1.0, np.nan], dtype), fmt, overflow="saturate")
