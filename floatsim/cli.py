@@ -590,7 +590,10 @@ def _cmd_quantize(args, out) -> int:
     from .quant import metrics, schemes
 
     if args.input:
-        x = np.load(args.input, allow_pickle=False)
+        try:
+            x = np.load(args.input, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read --input {args.input!r}: {exc}") from None
     else:
         try:
             shape = tuple(int(n) for n in args.shape.lower().split("x"))

@@ -196,3 +196,83 @@ def test_mxint8_block_below_the_smallest_scale():
     y = fq.mx("mxint8").fake_quantize(x)
     assert np.all(y == np.float32(11 / 64 * 2.0**-127))
     assert np.all(fq.mx("mxint8").fake_quantize(np.zeros(32, np.float32)) == 0)
+
+
+# --------------------------------------------------------------------------- regressions found in review
+def test_low_precision_scales_never_round_to_zero():
+    x = np.float32([0.1, -0.05, 0.02])
+    y = fq.IntQuantizer(scale_format="float8_e4m3fn").fake_quantize(x)
+    np.testing.assert_allclose(y, x, atol=0.002)
+    assert np.all(fq.IntQuantizer(scale_format="float8_e4m3fn").fake_quantize(np.zeros(4, np.float32)) == 0)
+    assert np.all(fq.FloatQuantizer(scale_format="float8_e4m3fn").fake_quantize(np.zeros(3, np.float32)) == 0)
+    s, _ = fq.choose_qparams(0.0, 0.0, qmin=-128, qmax=127, scale_format="float8_e4m3fn")
+    assert float(s) == 2.0**-9
+
+
+@pytest.mark.parametrize("call,error,match", [
+    (lambda: fq.quantize_affine(np.float32([-2.0]), 1.0, 0.7, qmin=-128, qmax=127), TypeError, "zero_point must be"),
+    (lambda: fq.quantize_affine(np.float32([1.0]), 1.0, 300, qmin=-128, qmax=127), ValueError, "zero_point must lie"),
+    (lambda: fq.quantize_affine(np.float32([1.0]), 0.0, qmin=-128, qmax=127), ValueError, "scale must be positive"),
+    (lambda: fq.quantize_affine(np.float32([1.0]), -1.0, qmin=-128, qmax=127), ValueError, "scale must be positive"),
+    (lambda: fq.quantize_affine(np.ones((2, 3), np.float32), np.ones(2, np.float32), qmin=-8, qmax=7), ValueError,
+     "does not broadcast"),
+    (lambda: fq.choose_qparams(0.0, 0.0, qmin=-128, qmax=127, eps=-1), ValueError, "eps must be a positive"),
+    (lambda: fq.IntQuantizer(eps=float("inf")), ValueError, "eps must be a positive"),
+    (lambda: fq.IntQuantizer(symmetric=None), TypeError, "symmetric must be True or False"),
+    (lambda: fq.IntQuantizer(scale_format="int8"), TypeError, "scale_format must be a float format"),
+    (lambda: fq.FloatQuantizer(amax_floor=-1), ValueError, "amax_floor"),
+    (lambda: fq.FloatQuantizer(format="float8_e8m0fnu"), ValueError, "signed float format with zero"),
+    (lambda: fq.FloatQuantizer().quantize(np.ones(4, np.float32), amax=-1.0), ValueError, "amax must hold"),
+    (lambda: fq.FloatQuantizer().fake_quantize(np.array([1e300, 1.0])), ValueError, "too wide for float32"),
+    (lambda: fq.IntQuantizer(symmetric=False).fake_quantize(np.float32([3e38, -3e38])), ValueError, "too wide"),
+    (lambda: fq.NVFP4Quantizer().fake_quantize(np.array([1e300] + [0.0] * 15)), ValueError, "beyond the float32"),
+    (lambda: fq.dequantize_affine(np.int8([1]), 0.5, dtype=np.int32), TypeError, "dtype must be float16"),
+    (lambda: fq.per_channel(True), TypeError, "axis must be an integer"),
+    (lambda: fq.per_group(32, 2.9), TypeError, "axis must be an integer"),
+    (lambda: fq.IntQuantizer().quantize(np.float32([np.nan, 1]), min_val=-2, max_val=2), ValueError,
+     "x contains 1 NaN value"),
+])
+def test_bad_arguments_are_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+@pytest.mark.parametrize("make", [lambda: fq.IntQuantizer(), lambda: fq.FloatQuantizer(), lambda: fq.nf4(),
+                                  lambda: fq.mx("mxfp4"), lambda: fq.NVFP4Quantizer()])
+def test_dequantize_checks_who_made_q(make):
+    x = np.random.default_rng(0).standard_normal((4, 64)).astype(np.float32)
+    q = fq.IntQuantizer(bits=4).quantize(x) if not isinstance(make(), fq.IntQuantizer) else fq.nf4().quantize(x)
+    with pytest.raises(ValueError, match="q was made by"):
+        make().dequantize(q)
+    with pytest.raises(TypeError, match="q must be a QuantizedTensor"):
+        make().dequantize("x")
+    own = make().quantize(x)
+    np.testing.assert_array_equal(make().dequantize(own), own.dequantize())  # an equal quantizer is fine
+
+
+def test_float64_dequantization_is_exact():
+    x = np.random.default_rng(0).standard_normal(1000)
+    q = fq.IntQuantizer(bits=16).quantize(x)
+    np.testing.assert_array_equal(q.dequantize(), q.codes.astype(np.float64) * np.float64(q.scale))
+
+
+def test_nvfp4_tiny_tensors_stay_finite():
+    y = fq.NVFP4Quantizer().fake_quantize(np.array([1e-37] + [0.0] * 15, np.float32))
+    assert np.all(np.isfinite(y)) and y[0] > 0
+    y = fq.NVFP4Quantizer(tensor_amax=1e-40).fake_quantize(np.float32([1.0] + [0.0] * 15))
+    assert np.all(np.isfinite(y))
+
+
+def test_adam8bit_refuses_nan_gradients_before_updating():
+    p = np.ones(4096, np.float32)
+    g = np.ones(4096, np.float32)
+    g[5] = np.nan
+    opt = fq.Adam8bit(lr=0.1)
+    with pytest.raises(ValueError, match=r"grads\[0\] holds NaN"):
+        opt.step([p], [g])
+    assert opt.t == 0 and np.all(p == 1)
+
+
+def test_cli_quantize_missing_input():
+    res = _cli("int8", "--input", "/nonexistent/w.npy")
+    assert res.returncode == 2 and "cannot read --input" in res.stderr

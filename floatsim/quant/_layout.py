@@ -85,12 +85,12 @@ def per_tensor() -> Granularity:
 
 def per_channel(axis: int = 0) -> Granularity:
     """One scale per index along ``axis`` (torch's ``ch_axis``; weights: output channels, axis 0)."""
-    return Granularity("channel", axis=int(axis))
+    return Granularity("channel", axis=axis)
 
 
 def per_group(size: int, axis: int = -1) -> Granularity:
     """One scale per ``size`` consecutive elements along ``axis`` (per-group / per-block)."""
-    return Granularity("group", axis=int(axis), size=size)
+    return Granularity("group", axis=axis, size=size)
 
 
 def flat(size: int) -> Granularity:

@@ -72,20 +72,48 @@ def check_bounds(qmin, qmax) -> tuple[int, int]:
     return int(qmin), int(qmax)
 
 
+def scale_format_of(scale_format, argument: str = "scale_format"):
+    """The :class:`FloatFormat` scales are stored in (None: float32), checked to hold positive scales."""
+    if scale_format is None:
+        return None
+    fmt = get_format(scale_format)
+    if not isinstance(fmt, FloatFormat):
+        raise TypeError(f"{argument} must be a float format (e.g. 'float16', 'float8_e4m3fn', 'float8_e8m0fnu'), "
+                        f"not the integer format {fmt}")
+    return fmt
+
+
 def round_scale(scale, scale_format=None, scale_rounding="nearest_even") -> np.ndarray:
     """Round positive scales into the format they are stored in (``None``: float32, unchanged).
 
     ``scale_rounding="toward_positive"`` never makes the scale smaller (no extra
     clipping); with ``scale_format="float8_e8m0fnu"`` it gives power-of-two scales
-    2**ceil(log2 s), and ``"toward_negative"`` gives 2**floor(log2 s).
+    2**ceil(log2 s), and ``"toward_negative"`` gives 2**floor(log2 s). A scale never
+    rounds to 0: scales below the format's smallest positive value become that value
+    (saturating at its largest, too).
 
     >>> round_scale(np.float32(0.3), "float8_e8m0fnu", "toward_positive").tolist()
     0.5
+    >>> round_scale(np.float32(1e-9), "float8_e4m3fn").tolist()   # not 0: the smallest E4M3 subnormal
+    0.001953125
     """
     s = np.asarray(scale, np.float32)
-    if scale_format is None:
+    fmt = scale_format_of(scale_format)
+    if fmt is None:
         return s
-    return cast(s, scale_format, rounding=scale_rounding, overflow="saturate", dtype=np.float32)
+    tiny = np.float32(fmt.smallest_subnormal if fmt.subnormals else fmt.smallest_normal)
+    return np.maximum(cast(s, fmt, rounding=scale_rounding, overflow="saturate", dtype=np.float32), tiny)
+
+
+def _check_eps(eps, argument="eps") -> float:
+    if isinstance(eps, bool) or not isinstance(eps, int | float | np.integer | np.floating) or not (
+            0 < float(eps) < np.inf):
+        raise ValueError(f"{argument} must be a positive finite number, not {eps!r}")
+    return float(eps)
+
+
+_WIDE_RANGE = ("the range is too wide for float32 scales (|values| must stay below about 3.4e38); "
+               "rescale x or pass a narrower range")
 
 
 def choose_qparams(min_val, max_val, *, qmin: int, qmax: int, symmetric: bool = True, divisor: str = "half_range",
@@ -102,8 +130,9 @@ def choose_qparams(min_val, max_val, *, qmin: int, qmax: int, symmetric: bool = 
     * asymmetric: ``s = (max_pos - min_neg) / (qmax - qmin)``, ``zp = clamp(qmin -
       round(min_neg / s), qmin, qmax)`` (round half to even).
 
-    Then ``s = max(s, eps)`` and ``s`` is rounded into ``scale_format``. Scales are
-    float32, zero points int32.
+    Then ``s = max(s, eps)`` (``eps`` > 0) and ``s`` is rounded into ``scale_format``
+    (never to 0). Scales are float32 (a range too wide for float32 is a
+    ``ValueError``), zero points int32.
 
     Examples
     --------
@@ -115,9 +144,13 @@ def choose_qparams(min_val, max_val, *, qmin: int, qmax: int, symmetric: bool = 
     (0.020078739151358604, 0)
     """
     check_bounds(qmin, qmax)
-    lo = np.minimum(np.asarray(min_val, np.float32), np.float32(0))
-    hi = np.maximum(np.asarray(max_val, np.float32), np.float32(0))
+    eps = _check_eps(eps)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lo = np.minimum(np.asarray(min_val, np.float32), np.float32(0))
+        hi = np.maximum(np.asarray(max_val, np.float32), np.float32(0))
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        if np.all(np.isfinite(np.asarray(min_val, np.float64))) and np.all(np.isfinite(np.asarray(max_val, np.float64))):
+            raise ValueError(_WIDE_RANGE)
         raise ValueError("the range (min_val, max_val) must be finite: replace inf / NaN or calibrate the range first")
     if symmetric:
         divisor = check_choice("divisor", divisor, DIVISORS)
@@ -131,7 +164,11 @@ def choose_qparams(min_val, max_val, *, qmin: int, qmax: int, symmetric: bool = 
         s = round_scale(np.maximum(s, np.float32(eps)), scale_format, scale_rounding)
         zp = np.full(np.shape(s), int((qmin + qmax + 1) / 2), np.int32)
     else:
-        s = round_scale(np.maximum((hi - lo) / np.float32(qmax - qmin), np.float32(eps)), scale_format, scale_rounding)
+        with np.errstate(over="ignore"):
+            raw = (hi - lo) / np.float32(qmax - qmin)  # float32, as torch / torchao
+        if not np.all(np.isfinite(raw)):
+            raise ValueError(_WIDE_RANGE)
+        s = round_scale(np.maximum(raw, np.float32(eps)), scale_format, scale_rounding)
         r = encode(lo / s, _WIDE).view(np.int32).astype(np.int64)
         zp = np.clip(qmin - r, qmin, qmax).astype(np.int32)
     return s, zp
@@ -144,6 +181,17 @@ def int_dtype(qmin: int, qmax: int) -> np.dtype:
         if info.min <= qmin and qmax <= info.max:
             return np.dtype(dt)
     return np.dtype(np.int64)
+
+
+def _round_scaled(x, s, reciprocal, **encode_kw) -> np.ndarray:
+    """int32 values of round(x * (1/s)) (or round(x / s)), saturated to int32; x / s beyond the float range is
+    +-inf, which saturates."""
+    with np.errstate(over="ignore", divide="ignore"):
+        if reciprocal and x.ndim == 2 and s.shape == (x.shape[0], 1) and np.result_type(x, s) == x.dtype != np.float16:
+            # a blocks array with one scale per row: the same products, without a full-size temporary
+            return encode_rows(x, s.dtype.type(1) / s, _WIDE, **encode_kw).view(np.int32)
+        v = x * (s.dtype.type(1) / s) if reciprocal else x / s
+    return encode(v, _WIDE, **encode_kw).view(np.int32)
 
 
 def quantize_affine(x, scale, zero_point=0, *, qmin: int, qmax: int, rounding="nearest_even", seed=None,
@@ -179,24 +227,33 @@ def quantize_affine(x, scale, zero_point=0, *, qmin: int, qmax: int, rounding="n
     >>> quantize_affine(np.float32([0.3]), np.float32(0.1), qmin=-128, qmax=127).tolist()  # 0.3 * 10 = 3.0000002
     [3]
     """
-    check_bounds(qmin, qmax)
+    qmin, qmax = check_bounds(qmin, qmax)
     x = float_input(x)
     s = np.asarray(scale)
-    if s.dtype.kind != "f":
+    if s.dtype.kind in "iu":
         s = s.astype(np.float32)
-    per_row = (reciprocal and x.ndim == 2 and s.shape == (x.shape[0], 1) and x.dtype in (np.float32, np.float64)
-               and np.result_type(x, s) == x.dtype)
-    with np.errstate(over="ignore", divide="ignore"):  # x / s beyond the float range is +-inf, which saturates
-        if per_row:  # a blocks array with one scale per row: the same products, without a full-size temporary
-            inv = s.dtype.type(1) / s
-            r = encode_rows(x, inv, _WIDE, rounding=rounding, seed=seed, index_offset=index_offset).view(np.int32)
-        else:
-            v = x * (s.dtype.type(1) / s) if reciprocal else x / s
-    if not per_row:
-        if v.dtype not in (np.float16, np.float32, np.float64):
-            v = v.astype(np.float64)
-        r = encode(v, _WIDE, rounding=rounding, seed=seed, index_offset=index_offset).view(np.int32)
+    if s.dtype.kind != "f" or s.dtype == np.float16:
+        raise TypeError(f"scale must be float32 or float64 (or integers), not {s.dtype.name}")
+    if not (np.all(s > 0) and np.all(np.isfinite(s))):
+        raise ValueError("scale must be positive and finite")
     zp = np.asarray(zero_point)
+    if zp.dtype.kind not in "iu":
+        raise TypeError(f"zero_point must be integers, not {zp.dtype.name}")
+    if zp.size and (zp.min() < qmin or zp.max() > qmax):
+        raise ValueError(f"zero_point must lie in [qmin, qmax] = [{qmin}, {qmax}]")
+    for name, arr in (("scale", s), ("zero_point", zp)):
+        try:
+            np.broadcast_shapes(arr.shape, x.shape)
+        except ValueError:
+            raise ValueError(f"{name} of shape {arr.shape} does not broadcast to x's shape {x.shape}") from None
+    try:
+        r = _round_scaled(x, s, reciprocal, rounding=rounding, seed=seed, index_offset=index_offset)
+    except ValueError as exc:
+        if "NaN" not in str(exc):
+            raise
+        n = int(np.count_nonzero(np.isnan(x)))
+        raise ValueError(f"x contains {n} NaN value(s); integer codes have no NaN: replace them first "
+                         "(e.g. np.nan_to_num)") from None
     if zp.any():
         r = r.astype(np.int64) + zp
     return np.clip(r, qmin, qmax, out=r if r.shape == np.broadcast_shapes(r.shape, zp.shape) else None).astype(
@@ -212,6 +269,8 @@ def dequantize_affine(q, scale, zero_point=0, *, dtype=np.float32) -> np.ndarray
     q = np.asarray(q)
     if q.dtype.kind not in "iu":
         raise TypeError(f"q must be integer codes, not {q.dtype.name}")
+    if np.dtype(dtype) not in (np.float16, np.float32, np.float64):
+        raise TypeError(f"dtype must be float16, float32 or float64, not {np.dtype(dtype).name}")
     zp = np.asarray(zero_point, np.int64)
     s = np.asarray(scale, dtype)
     if (not zp.any() and q.ndim == 2 and s.shape == (q.shape[0], 1) and q.dtype.itemsize <= 2
@@ -235,6 +294,19 @@ def _check_finite_rows(data: np.ndarray, argument="x"):
             f"{argument} contains {int(bad.sum())} NaN / inf value(s): a range derived from the data would be "
             "non-finite; replace them, or pass an explicit range (min_val / max_val or amax)"
         )
+
+
+def _check_flags(obj, *names):
+    for name in names:
+        if not isinstance(getattr(obj, name), bool | np.bool_):
+            raise TypeError(f"{name} must be True or False, not {getattr(obj, name)!r}")
+
+
+def _check_scale_options(obj):
+    """The scale-storage fields shared by the affine quantizers, checked once."""
+    Rounding.parse(obj.scale_rounding, "scale_rounding")
+    sf, _ = _pow2_rule(obj.power_of_two, obj.scale_format, obj.scale_rounding)
+    scale_format_of(sf)
 
 
 def _pow2_rule(power_of_two, scale_format, scale_rounding):
@@ -320,17 +392,14 @@ class IntQuantizer(Quantizer):
     def __post_init__(self):
         if isinstance(self.bits, bool) or not isinstance(self.bits, int | np.integer) or not 2 <= self.bits <= 16:
             raise ValueError(f"bits must be an integer from 2 to 16, not {self.bits!r}")
+        _check_flags(self, "signed", "symmetric", "narrow_range", "reciprocal")
         object.__setattr__(self, "granularity", parse_granularity(self.granularity))
         Rounding.parse(self.rounding)
-        Rounding.parse(self.scale_rounding)
         if self.symmetric:
             check_choice("divisor", self.divisor, DIVISORS)
         int_range(self.bits, self.signed, self.narrow_range)
-        if not (isinstance(self.eps, float | int) and self.eps > 0):
-            raise ValueError(f"eps must be a positive number, not {self.eps!r}")
-        sf, sr = _pow2_rule(self.power_of_two, self.scale_format, self.scale_rounding)
-        if sf is not None:
-            get_format(sf)
+        _check_eps(self.eps)
+        _check_scale_options(self)
 
     @property
     def element_bits(self) -> int:  # type: ignore[override]
@@ -371,11 +440,14 @@ class IntQuantizer(Quantizer):
                                extra={"symmetric_zero_point": int(zp.reshape(-1)[0]) if self.symmetric and zp.size else 0})
 
     def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
+        """``(codes - zero_point) * scale``: in float32, or in float64 for float64 output (exact there)."""
+        self._check_q(q)
         dt = self._out_dtype(q, dtype)
+        work = np.float64 if dt == np.float64 else np.float32
         blocks = to_blocks(q.codes, self.granularity)
         zp = q.zero_point if q.zero_point is not None else np.int32(q.extra.get("symmetric_zero_point", 0))
         zp_rows = blocks.rows(np.broadcast_to(zp, np.shape(q.scale))) if np.ndim(zp) else zp
-        vals = dequantize_affine(blocks.data, blocks.rows(q.scale).astype(np.float32), zp_rows, dtype=np.float32)
+        vals = dequantize_affine(blocks.data, blocks.rows(q.scale).astype(work), zp_rows, dtype=work)
         return blocks.unblock(vals).astype(dt, copy=False)
 
 
@@ -431,12 +503,15 @@ class FloatQuantizer(Quantizer):
         fmt = get_format(self.format)
         if not isinstance(fmt, FloatFormat):
             raise TypeError(f"format must be a float format (use IntQuantizer for {fmt}), not {fmt}")
+        if not (fmt.signed and fmt.has_zero):
+            raise ValueError(f"format must be a signed float format with zero (scaled quantization keeps signs and "
+                             f"zeros), not {fmt}")
         object.__setattr__(self, "format", fmt)
+        _check_flags(self, "reciprocal")
         object.__setattr__(self, "granularity", parse_granularity(self.granularity))
         Rounding.parse(self.rounding)
-        sf, _ = _pow2_rule(self.power_of_two, self.scale_format, self.scale_rounding)
-        if sf is not None:
-            get_format(sf)
+        _check_eps(self.amax_floor, "amax_floor")
+        _check_scale_options(self)
 
     @property
     def element_bits(self) -> int:  # type: ignore[override]
@@ -454,7 +529,19 @@ class FloatQuantizer(Quantizer):
                 a = np.abs(data)
                 amax_rows = np.where(np.isfinite(a), a, 0).max(axis=1)
             amax = blocks.params(amax_rows)
-        amax = np.maximum(np.asarray(amax, np.float32), np.float32(self.amax_floor))
+        else:
+            amax = np.asarray(amax)
+            if amax.dtype.kind not in "iuf" or np.any(amax < 0) or not np.all(np.isfinite(amax)):
+                raise ValueError("amax must hold finite, non-negative numbers")
+            try:
+                amax = np.broadcast_to(amax, blocks.param_shape)
+            except ValueError:
+                raise ValueError(f"amax of shape {amax.shape} does not fit the parameter shape "
+                                 f"{blocks.param_shape} of {self.granularity}") from None
+        with np.errstate(over="ignore"):
+            amax = np.maximum(np.asarray(amax, np.float32), np.float32(self.amax_floor))
+        if not np.all(np.isfinite(amax)):
+            raise ValueError(_WIDE_RANGE)
         sf, sr = _pow2_rule(self.power_of_two, self.scale_format, self.scale_rounding)
         scale = round_scale(np.broadcast_to(amax, blocks.param_shape) / np.float32(fmt.max), sf, sr)
         s = blocks.rows(scale)
@@ -466,7 +553,10 @@ class FloatQuantizer(Quantizer):
                                shape=x.shape, dtype=x.dtype, scale_format=sf)
 
     def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
+        """``decode(codes) * scale``: in float32, or in float64 for float64 output."""
+        self._check_q(q)
         dt = self._out_dtype(q, dtype)
+        work = np.float64 if dt == np.float64 else np.float32
         blocks = to_blocks(q.codes, self.granularity)
-        vals = decode(blocks.data, self.format, dtype=np.float32) * blocks.rows(q.scale).astype(np.float32)
+        vals = decode(blocks.data, self.format, dtype=work) * blocks.rows(q.scale).astype(work)
         return blocks.unblock(vals).astype(dt, copy=False)

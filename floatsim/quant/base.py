@@ -7,8 +7,9 @@ second-level statistics), ``dequantize(q)`` maps it back, and
 ``fake_quantize(x)`` (also ``quantizer(x)``) does both, returning ``x``'s dtype.
 
 Input rules shared by all quantizers (:func:`float_input`): float16, float32 or
-float64 arrays of any shape (lists and scalars become float64); anything else is
-a ``TypeError`` that names the argument.
+float64 arrays of any shape; lists, scalars and integer arrays become float64;
+anything else (bool, complex, strings, objects, other float widths) is a
+``TypeError`` that names the argument.
 """
 
 from __future__ import annotations
@@ -151,6 +152,19 @@ class Quantizer:
         if q.zero_point is not None:
             total += np.size(q.zero_point) * self.element_bits
         return total + int(q.extra.get("extra_bits", 0))
+
+    def _check_q(self, q) -> None:
+        """``q`` must be a QuantizedTensor made by this quantizer (or an equal one)."""
+        if not isinstance(q, QuantizedTensor):
+            raise TypeError(f"q must be a QuantizedTensor, not {type(q).__name__}")
+        if q.quantizer is self:
+            return
+        try:
+            same = type(q.quantizer) is type(self) and bool(q.quantizer == self)
+        except (ValueError, TypeError):  # fields that compare elementwise (arrays)
+            same = False
+        if not same:
+            raise ValueError(f"q was made by {q.quantizer!r}, not by this quantizer {self!r}")
 
     def _out_dtype(self, q: QuantizedTensor, dtype) -> np.dtype:
         dt = np.dtype(q.dtype if dtype is None else dtype)

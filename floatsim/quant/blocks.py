@@ -107,13 +107,6 @@ def _unblock(blocks, data) -> np.ndarray:
     return np.ascontiguousarray(blocks.unblock(data))
 
 
-def _check_q(self, q):
-    if not isinstance(q, QuantizedTensor):
-        raise TypeError(f"q must be a QuantizedTensor, not {type(q).__name__}")
-    if q.quantizer != self:
-        raise ValueError(f"q was produced by {q.quantizer!r}, not by this quantizer {self!r}")
-
-
 # --------------------------------------------------------------------------- generic block floating point
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class BlockFloatQuantizer(Quantizer):
@@ -347,7 +340,7 @@ class BlockFloatQuantizer(Quantizer):
         Computed in float32 (exact for the MX formats unless the result over- or
         underflows float32) or, for float64 output, in float64.
         """
-        _check_q(self, q)
+        self._check_q(q)
         out = self._out_dtype(q, dtype)
         work = np.dtype(np.float64 if out == np.float64 else np.float32)
         blocks = to_blocks(q.codes, per_group(self.block_size, self.axis))
@@ -515,22 +508,33 @@ class NVFP4Quantizer(Quantizer):
             finite = amax[np.isfinite(amax)]
             top = finite.max() if finite.size else _F32(0.0)
         g = top / _F32(448.0 * 6.0)
-        return g if (np.isfinite(g) and g > 0) else _F32(1.0)
+        if not (np.isfinite(g) and g > 0):
+            return _F32(1.0)
+        # 1 / g must stay finite (TransformerEngine clamps the encode scale at FLT_MAX): tensors with
+        # amax below about 8e-36 share the smallest such g
+        return max(g, _F32(1.0) / np.finfo(np.float32).max)
 
     def quantize(self, x) -> QuantizedTensor:
         """Quantize ``x`` (any shape; computed in float32) to NVFP4."""
         arr = float_input(x)
+        if arr.dtype == np.float64 and arr.size:
+            big = np.isfinite(arr) & (np.abs(arr) > np.finfo(np.float32).max)
+            if big.any():
+                raise ValueError(f"x holds {int(big.sum())} finite value(s) beyond the float32 range; NVFP4 works "
+                                 "in float32 (rescale x first)")
         blocks = to_blocks(arr.astype(np.float32, copy=False), per_group(self.block_size, self.axis))
         data = blocks.data
         amax = _absmax(data) if data.size else np.zeros(data.shape[0], np.float32)
         g = self._tensor_scale(amax)
         bad = ~np.isfinite(amax)
-        raw = amax / _F32(6.0)
-        if self.per_tensor_scale:
-            raw = raw / g
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
+            raw = amax / _F32(6.0)
+            if self.per_tensor_scale:
+                raw = raw / g
             d = cast(np.clip(np.where(bad, _F32(1.0), raw), _F32(2.0**-6), _F32(448.0)), _E4M3)
+        with np.errstate(invalid="ignore", over="ignore"):
             rec = (_F32(1.0) / g) / d if self.per_tensor_scale else _F32(1.0) / d
+            rec = np.minimum(rec, np.finfo(np.float32).max)  # TransformerEngine's min(..., FLT_MAX)
         codes = encode_rows(data, rec, _E2M1, zero_rows=bad if bad.any() else None, clip=(_F32(-6.0), _F32(6.0)),
                             rounding=self.rounding, overflow="saturate", seed=self.seed, sr_bits=self.sr_bits)
         d[bad] = np.nan
@@ -547,7 +551,7 @@ class NVFP4Quantizer(Quantizer):
 
     def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
         """``codes * (tensor_scale * scale)`` in float32, then ``dtype`` (default: the input's)."""
-        _check_q(self, q)
+        self._check_q(q)
         out = self._out_dtype(q, dtype)
         blocks = to_blocks(q.codes, per_group(self.block_size, self.axis))
         s = blocks.rows(q.scale).astype(np.float32)

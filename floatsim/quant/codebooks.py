@@ -247,7 +247,10 @@ class CodebookQuantizer(Quantizer):
     ----------
     codebook : array_like
         1-D, 2 to 65,536 finite values, in any order (codes are indices into it as
-        given; equal entries tie to the lower index). Stored as float32 (float64
+        given). Equal entries are allowed (bitsandbytes' FP4 table holds 0 twice):
+        the search runs over the stably sorted entries, so a value equal to the
+        repeated entry gets the first of them and a value above it the last.
+        Stored as float32 (float64
         values are rounded to nearest even). With ``normalize=True`` every entry
         must lie in ``[-1, 1]``.
     block_size : int
@@ -492,8 +495,7 @@ class CodebookQuantizer(Quantizer):
 
     def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
         """``codebook[codes] * absmax`` in float32, cast to ``dtype`` (default: the input's dtype)."""
-        if not isinstance(q, QuantizedTensor):
-            raise TypeError(f"q must be a QuantizedTensor, not {type(q).__name__}")
+        self._check_q(q)
         out_dtype = self._out_dtype(q, dtype)
         if self.normalize:  # codebook[codes] * absmax in one pass
             blocks = to_blocks(q.codes, self._granularity)

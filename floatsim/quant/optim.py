@@ -241,6 +241,13 @@ class Adam8bit(Adam):
         return (f"{super().__repr__()[:-1]}, block_size={self.block_size}, min_8bit_size={self.min_8bit_size}, "
                 f"tie={self.tie!r})")
 
+    def _check(self, params, grads) -> None:
+        super()._check(params, grads)
+        # quantized states cannot hold NaN / inf: refuse before anything is updated
+        for i, g in enumerate(grads):
+            if g.size >= self.min_8bit_size and not np.all(np.isfinite(g)):
+                raise ValueError(f"grads[{i}] holds NaN or inf; 8-bit states cannot store them (nothing was updated)")
+
     def _init_state(self, p: np.ndarray) -> dict:
         zeros = np.zeros(p.shape, np.float32)
         if p.size < self.min_8bit_size:
