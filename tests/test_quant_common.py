@@ -276,3 +276,19 @@ def test_adam8bit_refuses_nan_gradients_before_updating():
 def test_cli_quantize_missing_input():
     res = _cli("int8", "--input", "/nonexistent/w.npy")
     assert res.returncode == 2 and "cannot read --input" in res.stderr
+
+
+@pytest.mark.parametrize("size", [2, 16, 255, 256, 257, 1000])
+def test_nearest_code_search_both_strategies_equal_searchsorted(size):
+    """Counting (up to 256 entries) and the branch-free binary search (above) both give the left search position."""
+    from floatsim.quant._kernels import nearest_rows
+
+    rng = np.random.default_rng(size)
+    table = np.sort(rng.uniform(-1, 1, size)).astype(np.float32)
+    table[: size // 3] = np.round(table[: size // 3], 1)  # duplicates
+    mid = np.sort((table[:-1] + table[1:]) / np.float32(2))
+    x = np.concatenate([rng.uniform(-1.5, 1.5, 4000), mid, np.nextafter(mid, 2), np.nextafter(mid, -2)])
+    x = x.astype(np.float32)[: (x.size // 8) * 8].reshape(-1, 8)
+    order = np.arange(size, dtype=np.uint16)
+    expected = np.searchsorted(mid, np.clip(x, -1, 1), side="left")
+    np.testing.assert_array_equal(nearest_rows(x, np.ones(x.shape[0], np.float32), mid, order), expected)

