@@ -349,3 +349,26 @@ def test_tiny_model_trains():
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
     assert lin.weight.grad is not None and model[3].scale.grad is not None
+
+
+def test_lsq_per_channel_matches_torch():
+    """Per-channel LSQ: torch's per-channel backward rounds the zero point to nearest (no +0.5 truncation)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((4, 300)) * 3).astype(np.float32)
+    x[:, :5] = np.float32([0.75, 1.25, -0.75, 40, -40])  # ties and clipped values
+    s = np.float32([0.5, 0.25, 0.1, 1.0])
+    zp = np.float32([0, 3, -2, 5])
+    g = rng.standard_normal((4, 300)).astype(np.float32)
+    for axis in (0, 1):
+        xa, ga = (x, g) if axis == 0 else (x.T.copy(), g.T.copy())
+        xt = torch.tensor(xa, requires_grad=True)
+        st = torch.tensor(s, requires_grad=True)
+        zt = torch.tensor(zp, requires_grad=True)
+        torch._fake_quantize_learnable_per_channel_affine(xt, st, zt, axis, -8, 7, 1.0).backward(torch.tensor(ga))
+        dx, ds, dz = lsq_grads(xa, s, zp, -8, 7, ga, axis=axis)
+        np.testing.assert_array_equal(dx, xt.grad.numpy())
+        np.testing.assert_allclose(ds, st.grad.numpy(), rtol=2e-6)  # sums: torch's float32 order vs float64
+        np.testing.assert_allclose(dz, zt.grad.numpy(), rtol=2e-6)
+    with pytest.raises(ValueError, match="length x.shape"):
+        lsq_grads(x, s[:2], zp[:2], -8, 7, g, axis=0)

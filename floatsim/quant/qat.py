@@ -173,8 +173,9 @@ def _lsq_zero_point(zero_point, qmin: int, qmax: int, rule: str) -> int:
 
 
 def lsq_grads(x, scale, zero_point, qmin: int, qmax: int, grad, *, grad_factor: float = 1.0,
-              zero_point_rounding: str = "torch"):
-    """Gradients of LSQ fake quantization, as ``torch._fake_quantize_learnable_per_tensor_affine``.
+              zero_point_rounding: str | None = None, axis: int | None = None):
+    """Gradients of LSQ fake quantization, as ``torch._fake_quantize_learnable_per_tensor_affine``
+    (or, with ``axis``, ``_fake_quantize_learnable_per_channel_affine``).
 
     With ``xq = round(x * (1/s) + zp)`` (RNE of ``fma(x, 1/s, zp)`` rounded to float32:
     torch's backward adds the integer zero point *before* rounding and without rounding
@@ -201,25 +202,29 @@ def lsq_grads(x, scale, zero_point, qmin: int, qmax: int, grad, *, grad_factor: 
     ----------
     x : array_like of float
         Computed in float32 (torch's learnable kernels are float32).
-    scale : float
-        The learned scale (per tensor), taken as float32.
-    zero_point : float
+    scale : float, or 1-D array with ``axis``
+        The learned scale (per tensor, or one per index along ``axis``), taken as float32.
+    zero_point : float, or 1-D array with ``axis``
         The learned zero point (a float parameter in LSQ).
     qmin, qmax : int
     grad : array_like of float
         The incoming gradient, ``x``'s shape.
     grad_factor : float
         LSQ's gradient scale (typically ``1 / sqrt(numel * qmax)``).
-    zero_point_rounding : {"torch", "nearest_even"}
+    zero_point_rounding : {"torch", "nearest_even"}, optional
         How the float zero point becomes an integer for the backward. ``"torch"``
-        (default): ``trunc(clamp(zp + 0.5, qmin, qmax))`` as torch's backward does —
-        note this is ``zp + 1`` for negative integer zero points (-8 becomes -7), unlike
-        torch's forward, which rounds half to even. ``"nearest_even"``: the forward's
-        rule.
+        (the per-tensor default): ``trunc(clamp(zp + 0.5, qmin, qmax))`` as torch's
+        per-tensor backward does — note this is ``zp + 1`` for negative integer zero
+        points (-8 becomes -7), unlike torch's forward, which rounds half to even.
+        ``"nearest_even"``: the forward's rule, and what torch's per-channel backward
+        does (the default with ``axis``).
+    axis : int, optional
+        Per-channel LSQ: one scale and zero point per index along ``axis``; ``dscale``
+        and ``dzero_point`` are then arrays (per channel, each summed as above).
 
     Returns
     -------
-    (dx, dscale, dzero_point) : ndarray (x's shape, float32), float32 scalar, float32 scalar
+    (dx, dscale, dzero_point) : ndarray (x's shape, float32), float32 scalars (arrays with ``axis``)
 
     Examples
     --------
@@ -228,21 +233,43 @@ def lsq_grads(x, scale, zero_point, qmin: int, qmax: int, grad, *, grad_factor: 
     >>> dx.tolist(), float(ds), float(dz)
     ([1.0, 1.0, 0.0, 0.0], -0.5199999809265137, -1.0)
     """
-    f32 = np.float32
     x = float_input(x).astype(np.float32, copy=False)
     qmin, qmax = check_bounds(qmin, qmax)
     g = _grad_input(grad, x.shape).astype(np.float32, copy=False)
-    rule = check_choice("zero_point_rounding", zero_point_rounding, ("torch", "nearest_even"))
-    s = np.asarray(scale, np.float32)
-    if s.size != 1 or not (np.isfinite(s).all() and (s > 0).all()):
-        raise ValueError(f"scale must be one positive finite number, not {scale!r}")
-    s = s.reshape(())
+    rule = check_choice("zero_point_rounding", zero_point_rounding or ("torch" if axis is None else "nearest_even"),
+                        ("torch", "nearest_even"))
     if not isinstance(grad_factor, float | int | np.floating) or not np.isfinite(grad_factor):
         raise ValueError(f"grad_factor must be a finite number, not {grad_factor!r}")
-    gf = f32(grad_factor)
-    if np.size(zero_point) != 1:
-        raise ValueError(f"zero_point must be one number (per-tensor LSQ), not shape {np.shape(zero_point)}")
-    zp = _lsq_zero_point(np.asarray(zero_point).reshape(-1)[0], qmin, qmax, rule)
+    s = np.asarray(scale, np.float32)
+    zps = np.asarray(zero_point, np.float64)
+    if axis is None:
+        if s.size != 1 or not (np.isfinite(s).all() and (s > 0).all()):
+            raise ValueError(f"scale must be one positive finite number, not {scale!r}")
+        if zps.size != 1:
+            raise ValueError(f"zero_point must be one number (per-tensor LSQ; per channel: pass axis), "
+                             f"not shape {np.shape(zero_point)}")
+        return _lsq_one(x, s.reshape(()), zps.reshape(-1)[0], qmin, qmax, g, np.float32(grad_factor), rule)
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer) or not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis must be an integer in [-{x.ndim}, {x.ndim}), not {axis!r}")
+    channels = x.shape[axis]
+    if s.shape != (channels,) or zps.shape != (channels,):
+        raise ValueError(f"scale and zero_point must be 1-D of length x.shape[axis] = {channels}, "
+                         f"not {s.shape} and {zps.shape}")
+    if not (np.isfinite(s).all() and (s > 0).all()):
+        raise ValueError("scale must be positive and finite")
+    xm, gm = np.moveaxis(x, axis, 0), np.moveaxis(g, axis, 0)
+    dx = np.empty_like(xm)
+    ds = np.empty(channels, np.float32)
+    dz = np.empty(channels, np.float32)
+    for c in range(channels):
+        dx[c], ds[c], dz[c] = _lsq_one(xm[c], s[c], zps[c], qmin, qmax, gm[c], np.float32(grad_factor), rule)
+    return np.moveaxis(dx, 0, axis), ds, dz
+
+
+def _lsq_one(x, s, zero_point, qmin, qmax, g, gf, rule):
+    """Per-tensor LSQ gradients (see :func:`lsq_grads`); ``s`` a float32 scalar."""
+    f32 = np.float32
+    zp = _lsq_zero_point(zero_point, qmin, qmax, rule)
     inv = f32(1) / s
     # torch's backward adds the zero point before rounding, fused: xq = RNE(fma(x, inv, zp)); the
     # product and sum are exact in float64 whenever they can matter (|x * inv| >= 2**-20, |zp| < 2**24)
