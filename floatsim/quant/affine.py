@@ -34,7 +34,7 @@ from ..formats import get_format
 from ..rounding import Rounding
 from ._kernels import block_stats, lookup_rows
 from ._layout import Granularity, parse_granularity, to_blocks
-from .base import QuantizedTensor, Quantizer, check_choice, encode_rows, float_input
+from .base import QuantizedTensor, Quantizer, as_output, check_choice, encode_rows, float_input
 
 __all__ = [
     "choose_qparams", "quantize_affine", "dequantize_affine", "int_range", "round_scale",
@@ -448,7 +448,7 @@ class IntQuantizer(Quantizer):
         zp = q.zero_point if q.zero_point is not None else np.int32(q.extra.get("symmetric_zero_point", 0))
         zp_rows = blocks.rows(np.broadcast_to(zp, np.shape(q.scale))) if np.ndim(zp) else zp
         vals = dequantize_affine(blocks.data, blocks.rows(q.scale).astype(work), zp_rows, dtype=work)
-        return blocks.unblock(vals).astype(dt, copy=False)
+        return as_output(blocks.unblock(vals), dt)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -559,4 +559,4 @@ class FloatQuantizer(Quantizer):
         work = np.float64 if dt == np.float64 else np.float32
         blocks = to_blocks(q.codes, self.granularity)
         vals = decode(blocks.data, self.format, dtype=work) * blocks.rows(q.scale).astype(work)
-        return blocks.unblock(vals).astype(dt, copy=False)
+        return as_output(blocks.unblock(vals), dt)

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core import decode, encode
+from ..core import cast, decode, encode
 from ..formats import get_format
 from ._kernels import multiply_rows
 
-__all__ = ["QuantizedTensor", "Quantizer", "float_input", "check_choice", "encode_rows"]
+__all__ = ["QuantizedTensor", "Quantizer", "float_input", "check_choice", "encode_rows", "as_output"]
 
 #: elements per pass of :func:`encode_rows` (a 1 MiB float32 scratch buffer: stays in cache)
 ROWS_CHUNK = 1 << 18
@@ -210,3 +210,12 @@ def encode_rows(data: np.ndarray, factors: np.ndarray, fmt, *, post_factor=None,
             np.clip(v, clip[0], clip[1], out=v)
         encode(v, fmt, out=codes[r0:r1], index_offset=base + r0 * n, **encode_kw)
     return codes
+
+
+def as_output(values: np.ndarray, dtype) -> np.ndarray:
+    """Dequantized ``values`` (float32 / float64) in the output ``dtype``: widening is exact, narrowing
+    (to float16, or float64 to float32) rounds to nearest even through :func:`floatsim.cast`."""
+    dt = np.dtype(dtype)
+    if values.dtype == dt or values.dtype.itemsize < dt.itemsize:
+        return values.astype(dt, copy=False)
+    return np.asarray(cast(values, {2: "float16", 4: "float32"}[dt.itemsize], dtype=dt))

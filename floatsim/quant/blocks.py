@@ -31,7 +31,7 @@ from ..formats import get_format
 from ..rounding import Rounding
 from ._kernels import block_stats, lookup_rows
 from ._layout import per_group, to_blocks
-from .base import QuantizedTensor, Quantizer, check_choice, encode_rows, float_input
+from .base import QuantizedTensor, Quantizer, as_output, check_choice, encode_rows, float_input
 
 __all__ = ["BlockFloatQuantizer", "NVFP4Quantizer", "mx", "MX_FORMATS"]
 
@@ -348,7 +348,7 @@ class BlockFloatQuantizer(Quantizer):
         if self._implicit != 1.0:
             s *= work.type(self._implicit)
         vals = lookup_rows(blocks.data, _values(self._fmt, work), s)  # decode and scale in one pass
-        return _unblock(blocks, vals).astype(out, copy=False)
+        return as_output(_unblock(blocks, vals), out)
 
 
 def mx(name: str, *, mxint8_min: int | None = None, **kwargs) -> BlockFloatQuantizer:
@@ -558,4 +558,4 @@ class NVFP4Quantizer(Quantizer):
         if self.per_tensor_scale:
             s = _F32(q.extra["tensor_scale"]) * s
         vals = lookup_rows(blocks.data, _values(_E2M1, np.dtype(np.float32)), s)
-        return _unblock(blocks, vals).astype(out, copy=False)
+        return as_output(_unblock(blocks, vals), out)

@@ -60,7 +60,7 @@ from ..core import cast, encode
 from ..format import IntFormat
 from ._kernels import block_stats, lookup_rows, nearest_rows
 from ._layout import Granularity, flat, parse_granularity, to_blocks
-from .base import QuantizedTensor, Quantizer, check_choice, float_input
+from .base import QuantizedTensor, Quantizer, as_output, check_choice, float_input
 
 __all__ = [
     "NF4",
@@ -206,11 +206,6 @@ def _to_float32(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32, copy=False)
 
 
-def _from_float32(v: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """float32 ``v`` in ``dtype`` (float16 rounds to nearest even through floatsim.core)."""
-    if dtype == np.float16:
-        return np.asarray(cast(v, "float16", dtype=np.float16))
-    return v.astype(dtype, copy=False)
 
 
 def _positive_int(argument: str, value) -> int:
@@ -502,7 +497,7 @@ class CodebookQuantizer(Quantizer):
             values = blocks.unblock(lookup_rows(blocks.data, self.table, blocks.rows(self.absmax(q))))
         else:
             values = self.table[q.codes]
-        return _from_float32(values.reshape(q.shape), out_dtype)
+        return as_output(values.reshape(q.shape), out_dtype)
 
 
 def nf4(block_size: int = 64, double_quant: bool = False, **kwargs) -> CodebookQuantizer:

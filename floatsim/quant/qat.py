@@ -26,7 +26,7 @@ from ..core import encode
 from ..format import IntFormat
 from ._layout import to_blocks
 from .affine import IntQuantizer, check_bounds, dequantize_affine, quantize_affine
-from .base import QuantizedTensor, Quantizer, check_choice, float_input
+from .base import QuantizedTensor, Quantizer, as_output, check_choice, float_input
 
 __all__ = ["fake_quantize_affine", "fake_quantize_affine_grad", "lsq_grads", "FakeQuantizer"]
 
@@ -115,7 +115,7 @@ def fake_quantize_affine(x, scale, zero_point, qmin: int, qmax: int, *, axis=Non
     s, zp = _params(x, scale, zero_point, qmin, qmax, axis)
     q = quantize_affine(_work(x), s, zp, qmin=qmin, qmax=qmax, rounding=rounding, seed=seed)
     out_dtype = np.float64 if x.dtype == np.float64 else np.float32
-    return dequantize_affine(q, s, zp, dtype=out_dtype).astype(x.dtype, copy=False)
+    return as_output(dequantize_affine(q, s, zp, dtype=out_dtype), x.dtype)
 
 
 def _rounded(x: np.ndarray, s, rounding="nearest_even", seed=None) -> np.ndarray:
