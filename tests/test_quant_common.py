@@ -268,7 +268,7 @@ def test_adam8bit_refuses_nan_gradients_before_updating():
     g = np.ones(4096, np.float32)
     g[5] = np.nan
     opt = fq.Adam8bit(lr=0.1)
-    with pytest.raises(ValueError, match=r"grads\[0\] holds NaN"):
+    with pytest.raises(ValueError, match=r"grads\[0\] makes the Adam states NaN"):
         opt.step([p], [g])
     assert opt.t == 0 and np.all(p == 1)
 
@@ -292,3 +292,47 @@ def test_nearest_code_search_both_strategies_equal_searchsorted(size):
     order = np.arange(size, dtype=np.uint16)
     expected = np.searchsorted(mid, np.clip(x, -1, 1), side="left")
     np.testing.assert_array_equal(nearest_rows(x, np.ones(x.shape[0], np.float32), mid, order), expected)
+
+
+def test_adam8bit_refuses_huge_gradients_atomically():
+    p = np.ones(4096, np.float32)
+    opt = fq.Adam8bit(lr=0.1)
+    with pytest.raises(ValueError, match="nothing was updated"):
+        opt.step([p], [np.full(4096, 1e39)])
+    assert opt.t == 0 and np.all(p == 1)
+    opt.step([p], [np.ones(4096)])
+    assert opt.t == 1 and np.all(p < 1)
+
+
+def test_gradient_masks_at_the_int32_limits():
+    """Inputs that round beyond int32 are outside every range (torch: gradient 0 there)."""
+    from floatsim.quant import qat
+
+    x = np.float32([3e9, -3e9, 1.0])
+    g = qat.fake_quantize_affine_grad(x, 1.0, 0, -(2**31), 2**31 - 1, np.ones(3, np.float32))
+    assert g.tolist() == [0.0, 0.0, 1.0]
+    dx, ds, dz = qat.lsq_grads(np.float32([3e9, 1.0]), 1.0, 0.0, -(2**31), 2**31 - 1, np.ones(2, np.float32))
+    assert dx.tolist() == [0.0, 1.0] and float(dz) == -1.0
+
+
+def test_fake_quantize_affine_float64_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal(1000) * 4
+    ours = fq.fake_quantize_affine(x, 0.037, 0, -128, 127)
+    theirs = torch.fake_quantize_per_tensor_affine(torch.from_numpy(x), 0.037, 0, -128, 127).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: fq.observers.HistogramObserver()(np.float32([1e35, -1e35])), "too wide for a float32 histogram"),
+    (lambda: fq.observers.MinMaxObserver()(np.float64([1e39, 0.0])), "beyond the float32 range"),
+    (lambda: fq.int_matmul(np.int8([[1, 2]]), np.int8([[1], [2]]), b_zero_point=np.zeros(7, np.int64)),
+     "b_zero_point of shape"),
+    (lambda: fq.requantize(np.int32([[1, 2, 3]]), [0.5, 0.2]), "multiplier of shape"),
+    (lambda: fq.requantize(np.int32([[1, 2, 3]]), 0.5, zero_point=np.int32([1, 2])), "zero_point of shape"),
+    (lambda: fq.requantize(np.int32([10]), -0.5, style="float"), "non-negative"),
+    (lambda: fq.requantize(np.int32([10]), 2.0**31), "below 2\\*\\*31"),
+])
+def test_second_review_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -121,6 +121,16 @@ def _wrap(v: np.ndarray, bits: int) -> np.ndarray:
     return ((v + half) & (m - 1)) - half
 
 
+def _check_broadcast(arr: np.ndarray, shape: tuple, argument: str, target: str) -> None:
+    """``arr`` must broadcast to ``shape`` without changing it (a ValueError naming ``argument`` otherwise)."""
+    try:
+        ok = np.broadcast_shapes(arr.shape, shape) == tuple(shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{argument} of shape {arr.shape} does not broadcast to {target}'s shape {tuple(shape)}")
+
+
 def int_matmul(a, b, *, a_zero_point=0, b_zero_point=0, bias=None, accumulator_bits: int = 32,
                overflow: str = "wrap", input_bits: int | None = None) -> np.ndarray:
     """Integer matrix product with a two's-complement accumulator: ``(a - zp_a) @ (b - zp_b) + bias``.
@@ -198,6 +208,8 @@ def int_matmul(a, b, *, a_zero_point=0, b_zero_point=0, bias=None, accumulator_b
         _check_width(bi, b_raw.dtype, int(input_bits), "b")
     zpa = _int_array(a_zero_point, "a_zero_point")
     zpb = _int_array(b_zero_point, "b_zero_point")
+    _check_broadcast(zpa, ai.shape, "a_zero_point", "a")
+    _check_broadcast(zpb, bi.shape, "b_zero_point", "b")
     if np.any(zpa != 0):
         ai = ai - zpa
     if np.any(zpb != 0):
@@ -437,10 +449,14 @@ def requantize(acc, multiplier, *, zero_point=0, qmin: int = -128, qmax: int = 1
         raise ValueError(f"need -2**31 <= qmin < qmax < 2**31, got qmin={qmin}, qmax={qmax}")
     acc = _int32_values(acc, "acc")
     zp = _int_array(zero_point, "zero_point")
+    _check_broadcast(zp, acc.shape, "zero_point", "acc")
+    _check_broadcast(np.asarray(multiplier), acc.shape, "multiplier", "acc")
+    m = np.asarray(multiplier, dtype=np.float64)
+    if not (np.all(np.isfinite(m)) and np.all(m >= 0)):
+        raise ValueError("multiplier must be finite and non-negative")
+    if np.any(m >= 2.0**31):
+        raise ValueError("multiplier must be below 2**31 (gemmlowp / TFLite represent it as M0 * 2**shift)")
     if style == "float":
-        m = np.asarray(multiplier, dtype=np.float64)
-        if not np.all(np.isfinite(m)):
-            raise ValueError("multiplier must be finite")
         v = acc.astype(np.float32) * m.astype(np.float32)
         r = encode(v, _I32, rounding="nearest_even", overflow="saturate").view(np.int32).astype(np.int64)
     else:

@@ -178,9 +178,12 @@ def _finite32(x, *, allow_inf=False) -> np.ndarray:
     x = float_input(x)
     if np.isnan(x).any():
         raise ValueError(f"x contains {int(np.isnan(x).sum())} NaN value(s): observers need NaN-free data")
-    if not allow_inf and np.isinf(x).any():
-        raise ValueError(f"x contains {int(np.isinf(x).sum())} inf value(s): the observed range would be infinite")
-    return x.astype(F32, copy=False)
+    with np.errstate(over="ignore"):
+        x32 = x.astype(F32, copy=False)
+    if not allow_inf and np.isinf(x32).any():
+        raise ValueError(f"x contains {int(np.isinf(x32).sum())} inf value(s) (or values beyond the float32 range): "
+                         "the observed range would be infinite")
+    return x32
 
 
 class MinMaxObserver(_UniformObserver):
@@ -391,6 +394,10 @@ def _histc(x32: np.ndarray, bins: int, lo, hi) -> np.ndarray:
     if lo == hi:
         lo, hi = lo - 1.0, hi + 1.0
     left, right = F32(lo), F32(hi)
+    with np.errstate(over="ignore"):
+        if not np.isfinite((right - left) * F32(bins)):
+            raise ValueError(f"the observed range [{lo:g}, {hi:g}] is too wide for a float32 histogram of {bins} bins "
+                             "(torch's arithmetic): rescale x")
     kept = x32[(x32 >= left) & (x32 <= right)]
     # bin = trunc((x - left) * bins / (right - left)), each step rounded to float32; x == right -> last bin
     pos = (((kept - left) * F32(bins)) / (right - left)).astype(np.int64)

@@ -159,30 +159,40 @@ class Adam:
     def step(self, params, grads) -> None:
         """One Adam step: update every array of ``params`` in place from ``grads``."""
         self._check(params, grads)
-        if self._shapes is None:
-            self._shapes = [p.shape for p in params]
-            self.state = [self._init_state(p) for p in params]
-        self.t += 1
+        first = self._shapes is None
+        states = [self._init_state(p) for p in params] if first else self.state
+        t = self.t + 1
         b1, b2 = self.betas
         # scalar factors: float64 arithmetic, one rounding to float32 (as torch's scalar arguments)
         beta1, one_m_b1 = np.float32(b1), np.float32(1.0 - b1)
         beta2, one_m_b2 = np.float32(b2), np.float32(1.0 - b2)
-        corr2 = np.float32(math.sqrt(1.0 - b2**self.t))
-        step_size = np.float32(-self.lr / (1.0 - b1**self.t))
+        corr2 = np.float32(math.sqrt(1.0 - b2**t))
+        step_size = np.float32(-self.lr / (1.0 - b1**t))
         eps = np.float32(self.eps)
         decay = np.float32(1.0 - self.lr * self.weight_decay)
-        for p, g, state in zip(params, grads, self.state, strict=True):
+        new = []
+        for p, g, state in zip(params, grads, states, strict=True):
             g32 = _f32(g)
             m, v = self._load(state)
-            m = beta1 * m + one_m_b1 * g32
-            v = beta2 * v + one_m_b2 * (g32 * g32)
-            denom = np.sqrt(v) / corr2 + eps
-            p32 = p.astype(np.float32)
-            if self.weight_decay > 0:
-                p32 = p32 * decay
-            p32 = p32 + step_size * (m / denom)
+            with np.errstate(over="ignore", invalid="ignore"):
+                m = beta1 * m + one_m_b1 * g32
+                v = beta2 * v + one_m_b2 * (g32 * g32)
+                denom = np.sqrt(v) / corr2 + eps
+                p32 = p.astype(np.float32)
+                if self.weight_decay > 0:
+                    p32 = p32 * decay
+                p32 = p32 + step_size * (m / denom)
+            new.append((m, v, p32))
+        self._check_states(new)  # before anything is written: a refused step changes nothing
+        if first:
+            self._shapes, self.state = [p.shape for p in params], states
+        self.t = t
+        for p, state, (m, v, p32) in zip(params, self.state, new, strict=True):
             p[...] = p32 if p.dtype == np.float32 else cast(p32, "float16", dtype=np.float16)
             self._store(state, m, v)
+
+    def _check_states(self, new) -> None:
+        """float32 states hold anything (NaN propagates, as in torch)."""
 
 
 class Adam8bit(Adam):
@@ -241,12 +251,12 @@ class Adam8bit(Adam):
         return (f"{super().__repr__()[:-1]}, block_size={self.block_size}, min_8bit_size={self.min_8bit_size}, "
                 f"tie={self.tie!r})")
 
-    def _check(self, params, grads) -> None:
-        super()._check(params, grads)
-        # quantized states cannot hold NaN / inf: refuse before anything is updated
-        for i, g in enumerate(grads):
-            if g.size >= self.min_8bit_size and not np.all(np.isfinite(g)):
-                raise ValueError(f"grads[{i}] holds NaN or inf; 8-bit states cannot store them (nothing was updated)")
+    def _check_states(self, new) -> None:
+        # quantized states cannot hold NaN / inf (NaN or overflowing gradients): refuse the whole step
+        for i, (m, v, _) in enumerate(new):
+            if m.size >= self.min_8bit_size and not (np.all(np.isfinite(m)) and np.all(np.isfinite(v))):
+                raise ValueError(f"grads[{i}] makes the Adam states NaN or inf (a NaN, inf or huge gradient); "
+                                 "8-bit states cannot store them, and nothing was updated")
 
     def _init_state(self, p: np.ndarray) -> dict:
         zeros = np.zeros(p.shape, np.float32)

@@ -114,13 +114,22 @@ def fake_quantize_affine(x, scale, zero_point, qmin: int, qmax: int, *, axis=Non
     qmin, qmax = check_bounds(qmin, qmax)
     s, zp = _params(x, scale, zero_point, qmin, qmax, axis)
     q = quantize_affine(_work(x), s, zp, qmin=qmin, qmax=qmax, rounding=rounding, seed=seed)
-    out_dtype = np.float64 if x.dtype == np.float64 else np.float32
-    return as_output(dequantize_affine(q, s, zp, dtype=out_dtype), x.dtype)
+    # torch forms (q - zp) * scale in float32 for every input dtype (float64 input: the code is rounded in
+    # float64, the output product in float32, then widened)
+    return as_output(dequantize_affine(q, s, zp, dtype=np.float32), x.dtype)
 
 
 def _rounded(x: np.ndarray, s, rounding="nearest_even", seed=None) -> np.ndarray:
-    """``round(x * (1/s))`` without clamping, int64 (int32-saturated)."""
-    return quantize_affine(_work(x), s, 0, rounding=rounding, seed=seed, **_WIDE).astype(np.int64)
+    """``round(x * (1/s))`` without clamping, int64: values that round beyond int32 become +-2**40, outside
+    every integer range the masks compare with (quantize_affine itself saturates at int32)."""
+    xw = _work(x)
+    r = quantize_affine(xw, s, 0, rounding=rounding, seed=seed, **_WIDE).astype(np.int64)
+    sa = np.asarray(s)
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = np.broadcast_to(xw * (sa.dtype.type(1) / sa), r.shape)
+    r[v >= 2.0**31 - 0.5] = 1 << 40   # rounds to 2**31 or more (ties at -2**31 - 0.5 go to the even -2**31)
+    r[v < -(2.0**31) - 0.5] = -(1 << 40)
+    return r
 
 
 def _grad_input(grad, shape, argument="grad") -> np.ndarray:
