@@ -415,7 +415,7 @@ def test_kmeans_by_hand_and_with_the_quantizer():
     ("args", "kwargs", "exc", "match"),
     [
         (([1.0, 2.0], 3), {}, ValueError, "at most"),
-        (([1.0, 2.0], 0), {}, ValueError, "k must"),
+        (([1.0, 2.0], 0), {}, ValueError, "k=0 is invalid: it must be >= 1"),
         (([1.0, np.nan], 1), {}, ValueError, "NaN"),
         (([1.0, 2.0], 1), {"tol": -1.0}, ValueError, "tol"),
         (([1.0, 2.0], 1), {"max_iter": 0}, ValueError, "max_iter"),

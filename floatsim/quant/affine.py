@@ -25,11 +25,12 @@ bfloat16 inputs in their own dtype; pass float32 to match it on those.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
 from ..core import cast, decode, encode
-from ..format import FloatFormat, IntFormat
+from ..format import FloatFormat, IntFormat, _check_bool
 from ..formats import get_format
 from ..rounding import Rounding
 from ._kernels import block_stats, lookup_rows
@@ -43,7 +44,8 @@ __all__ = [
 
 #: Symmetric scale conventions (see the module docstring).
 DIVISORS = ("half_range", "qmax", "no_clipping")
-_WIDE = IntFormat(bits=32)
+#: int32, the width values are rounded to before clamping to [qmin, qmax]
+INT32 = IntFormat(bits=32)
 _POW2 = {"floor": "toward_negative", "ceil": "toward_positive"}
 #: torch.ao observers' eps: float32 machine epsilon
 TORCH_EPS = float(np.finfo(np.float32).eps)
@@ -169,7 +171,7 @@ def choose_qparams(min_val, max_val, *, qmin: int, qmax: int, symmetric: bool = 
         if not np.all(np.isfinite(raw)):
             raise ValueError(_WIDE_RANGE)
         s = round_scale(np.maximum(raw, np.float32(eps)), scale_format, scale_rounding)
-        r = encode(lo / s, _WIDE).view(np.int32).astype(np.int64)
+        r = encode(lo / s, INT32).view(np.int32).astype(np.int64)
         zp = np.clip(qmin - r, qmin, qmax).astype(np.int32)
     return s, zp
 
@@ -189,9 +191,9 @@ def _round_scaled(x, s, reciprocal, **encode_kw) -> np.ndarray:
     with np.errstate(over="ignore", divide="ignore"):
         if reciprocal and x.ndim == 2 and s.shape == (x.shape[0], 1) and np.result_type(x, s) == x.dtype != np.float16:
             # a blocks array with one scale per row: the same products, without a full-size temporary
-            return encode_rows(x, s.dtype.type(1) / s, _WIDE, **encode_kw).view(np.int32)
+            return encode_rows(x, s.dtype.type(1) / s, INT32, **encode_kw).view(np.int32)
         v = x * (s.dtype.type(1) / s) if reciprocal else x / s
-    return encode(v, _WIDE, **encode_kw).view(np.int32)
+    return encode(v, INT32, **encode_kw).view(np.int32)
 
 
 def quantize_affine(x, scale, zero_point=0, *, qmin: int, qmax: int, rounding="nearest_even", seed=None,
@@ -260,6 +262,15 @@ def quantize_affine(x, scale, zero_point=0, *, qmin: int, qmax: int, rounding="n
         int_dtype(qmin, qmax))
 
 
+@functools.cache
+def _code_values(code_dtype: np.dtype, dtype: np.dtype) -> np.ndarray:
+    """The value of every code of an 8- or 16-bit integer dtype, indexed by its unsigned view (built once)."""
+    unsigned = np.dtype(f"u{code_dtype.itemsize}")
+    table = np.arange(1 << (8 * code_dtype.itemsize), dtype=unsigned).view(code_dtype).astype(dtype)
+    table.flags.writeable = False
+    return table
+
+
 def dequantize_affine(q, scale, zero_point=0, *, dtype=np.float32) -> np.ndarray:
     """``(q - zero_point) * scale`` in ``dtype`` (default float32; the subtraction is exact in int64).
 
@@ -277,8 +288,7 @@ def dequantize_affine(q, scale, zero_point=0, *, dtype=np.float32) -> np.ndarray
             and np.dtype(dtype) in (np.float32, np.float64)):
         # one scale per row: value table of every code (through the unsigned view) times the row's scale, one pass
         unsigned = np.dtype(f"u{q.dtype.itemsize}")
-        table = np.arange(1 << (8 * q.dtype.itemsize), dtype=unsigned).view(q.dtype).astype(dtype)
-        return lookup_rows(q.view(unsigned), table, s)
+        return lookup_rows(q.view(unsigned), _code_values(q.dtype, np.dtype(dtype)), s)
     d = q.astype(dtype) if not zp.any() else (q.astype(np.int64) - zp).astype(dtype)
     return np.multiply(d, np.asarray(scale, dtype), out=d if d.shape == np.broadcast_shapes(d.shape, np.shape(scale)) else None)
 
@@ -298,8 +308,7 @@ def _check_finite_rows(data: np.ndarray, argument="x"):
 
 def _check_flags(obj, *names):
     for name in names:
-        if not isinstance(getattr(obj, name), bool | np.bool_):
-            raise TypeError(f"{name} must be True or False, not {getattr(obj, name)!r}")
+        _check_bool(name, getattr(obj, name))
 
 
 def _check_scale_options(obj):

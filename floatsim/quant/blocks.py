@@ -26,7 +26,7 @@ import functools
 import numpy as np
 
 from ..core import cast, decode
-from ..format import FloatFormat, IntFormat
+from ..format import FloatFormat, IntFormat, _check_int
 from ..formats import get_format
 from ..rounding import Rounding
 from ._kernels import block_stats, lookup_rows
@@ -50,14 +50,6 @@ MX_FORMATS: dict[str, FloatFormat | IntFormat] = {
 
 
 # --------------------------------------------------------------------------- helpers
-def _check_int(name, value, low=None):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, not {value!r}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be >= {low}, not {value!r}")
-    return int(value)
-
-
 def _get_format(value, argument):
     try:
         return get_format(value, argument)
@@ -401,6 +393,9 @@ def mx(name: str, *, mxint8_min: int | None = None, **kwargs) -> BlockFloatQuant
 _E2M1 = get_format("float4_e2m1fn")
 _E4M3 = get_format("float8_e4m3fn")
 _F32 = np.float32
+_ELEM_MAX = _F32(_E2M1.max)  # 6
+_SCALE_MAX = _F32(_E4M3.max)  # 448
+_SCALE_MIN = _F32(_E4M3.smallest_normal)  # 2**-6: torchao's floor on block scales
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -507,7 +502,7 @@ class NVFP4Quantizer(Quantizer):
         else:
             finite = amax[np.isfinite(amax)]
             top = finite.max() if finite.size else _F32(0.0)
-        g = top / _F32(448.0 * 6.0)
+        g = top / (_SCALE_MAX * _ELEM_MAX)
         if not (np.isfinite(g) and g > 0):
             return _F32(1.0)
         # 1 / g must stay finite (TransformerEngine clamps the encode scale at FLT_MAX): tensors with
@@ -528,14 +523,14 @@ class NVFP4Quantizer(Quantizer):
         g = self._tensor_scale(amax)
         bad = ~np.isfinite(amax)
         with np.errstate(invalid="ignore", over="ignore"):
-            raw = amax / _F32(6.0)
+            raw = amax / _ELEM_MAX
             if self.per_tensor_scale:
                 raw = raw / g
-            d = cast(np.clip(np.where(bad, _F32(1.0), raw), _F32(2.0**-6), _F32(448.0)), _E4M3)
+            d = cast(np.clip(np.where(bad, _F32(1.0), raw), _SCALE_MIN, _SCALE_MAX), _E4M3)
         with np.errstate(invalid="ignore", over="ignore"):
             rec = (_F32(1.0) / g) / d if self.per_tensor_scale else _F32(1.0) / d
             rec = np.minimum(rec, np.finfo(np.float32).max)  # TransformerEngine's min(..., FLT_MAX)
-        codes = encode_rows(data, rec, _E2M1, zero_rows=bad if bad.any() else None, clip=(_F32(-6.0), _F32(6.0)),
+        codes = encode_rows(data, rec, _E2M1, zero_rows=bad if bad.any() else None, clip=(-_ELEM_MAX, _ELEM_MAX),
                             rounding=self.rounding, overflow="saturate", seed=self.seed, sr_bits=self.sr_bits)
         d[bad] = np.nan
         return QuantizedTensor(

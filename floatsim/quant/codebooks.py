@@ -57,7 +57,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..core import cast, encode
-from ..format import IntFormat
+from ..format import IntFormat, _check_int
 from ._kernels import block_stats, lookup_rows, nearest_rows
 from ._layout import Granularity, flat, parse_granularity, to_blocks
 from .base import QuantizedTensor, Quantizer, as_output, check_choice, float_input
@@ -208,14 +208,6 @@ def _to_float32(x: np.ndarray) -> np.ndarray:
 
 
 
-def _positive_int(argument: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{argument} must be a positive integer, not {value!r}")
-    if value < 1:
-        raise ValueError(f"{argument} must be a positive integer, not {value!r}")
-    return int(value)
-
-
 class _Search(NamedTuple):
     order: np.ndarray  # sorted position -> codebook index
     mid: np.ndarray  # float32 midpoints of the sorted codebook
@@ -324,14 +316,14 @@ class CodebookQuantizer(Quantizer):
     def __post_init__(self):
         table = self._validated_codebook(self.codebook, self.normalize)
         object.__setattr__(self, "codebook", tuple(float(v) for v in table))
-        object.__setattr__(self, "block_size", _positive_int("block_size", self.block_size))
+        object.__setattr__(self, "block_size", _check_int("block_size", self.block_size, 1))
         if self.granularity is not None:
             object.__setattr__(self, "granularity", parse_granularity(self.granularity))
         for arg in ("normalize", "double_quant"):
             if not isinstance(getattr(self, arg), bool | np.bool_):
                 raise TypeError(f"{arg} must be True or False, not {getattr(self, arg)!r}")
         object.__setattr__(self, "tie", check_choice("tie", self.tie, ("lower", "bnb_cpu_lut")))
-        object.__setattr__(self, "dq_block_size", _positive_int("dq_block_size", self.dq_block_size))
+        object.__setattr__(self, "dq_block_size", _check_int("dq_block_size", self.dq_block_size, 1))
         if self.dq_tie is not None:
             object.__setattr__(self, "dq_tie", check_choice("dq_tie", self.dq_tie, ("lower", "bnb_cpu_lut")))
         if self.double_quant and not self.normalize:
@@ -609,8 +601,8 @@ def kmeans_codebook(x, k: int, *, max_iter: int = 300, tol: float = 0.0) -> KMea
     ([0.5, 5.0], [0, 0, 0, 0, 1], 2)
     """
     arr = _finite_float64(x, "x")
-    k = _positive_int("k", k)
-    max_iter = _positive_int("max_iter", max_iter)
+    k = _check_int("k", k, 1)
+    max_iter = _check_int("max_iter", max_iter, 1)
     if k > arr.size:
         raise ValueError(f"k must be at most the number of values ({arr.size}), not {k}")
     if not (isinstance(tol, int | float | np.floating) and math.isfinite(tol) and tol >= 0):
@@ -705,11 +697,11 @@ def lloyd_max(k: int, distribution: str = "normal", *, max_iter: int = 100_000, 
     >>> r.levels.round(4).tolist(), r.thresholds.tolist(), round(r.mse, 4)
     ([-0.7979, 0.7979], [0.0], 0.3634)
     """
-    k = _positive_int("k", k)
+    k = _check_int("k", k, 1)
     if k < 2:
         raise ValueError(f"k must be at least 2, not {k}")
     check_choice("distribution", distribution, ("normal",))
-    max_iter = _positive_int("max_iter", max_iter)
+    max_iter = _check_int("max_iter", max_iter, 1)
     if not (isinstance(tol, int | float | np.floating) and math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a finite number > 0, not {tol!r}")
     levels = [2.0 * (2 * j + 1 - k) / k for j in range(k)]

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..core import encode
 from ..format import IntFormat
-from .affine import int_dtype
+from .affine import INT32, int_dtype
 from .base import check_choice
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
 #: Requantization styles accepted by :func:`requantize`.
 STYLES = ("double", "single", "float")
 _I32_MIN, _I32_MAX = -(1 << 31), (1 << 31) - 1
-_I32 = IntFormat(bits=32)
 _U32 = IntFormat(bits=32, signed=False)
 # float64 products and partial sums of integers are exact while every |partial sum| < 2**53
 _F64_EXACT = 1 << 53
@@ -458,7 +457,7 @@ def requantize(acc, multiplier, *, zero_point=0, qmin: int = -128, qmax: int = 1
         raise ValueError("multiplier must be below 2**31 (gemmlowp / TFLite represent it as M0 * 2**shift)")
     if style == "float":
         v = acc.astype(np.float32) * m.astype(np.float32)
-        r = encode(v, _I32, rounding="nearest_even", overflow="saturate").view(np.int32).astype(np.int64)
+        r = encode(v, INT32, rounding="nearest_even", overflow="saturate").view(np.int32).astype(np.int64)
     else:
         m0, shift = quantize_multiplier(multiplier, clamp_large=style == "single")
         r = multiply_by_quantized_multiplier(acc, m0, shift, style=style).astype(np.int64)

@@ -23,15 +23,13 @@ import dataclasses
 import numpy as np
 
 from ..core import encode
-from ..format import IntFormat
 from ._layout import to_blocks
-from .affine import IntQuantizer, check_bounds, dequantize_affine, quantize_affine
+from .affine import INT32, IntQuantizer, check_bounds, dequantize_affine, quantize_affine
 from .base import QuantizedTensor, Quantizer, as_output, check_choice, float_input
 
 __all__ = ["fake_quantize_affine", "fake_quantize_affine_grad", "lsq_grads", "FakeQuantizer"]
 
-_I32 = IntFormat(bits=32)
-_WIDE = {"qmin": -(1 << 31), "qmax": (1 << 31) - 1}
+_WIDE = {"qmin": INT32.min, "qmax": INT32.max}
 
 
 def _params(x: np.ndarray, scale, zero_point, qmin: int, qmax: int, axis):
@@ -124,11 +122,14 @@ def _rounded(x: np.ndarray, s, rounding="nearest_even", seed=None) -> np.ndarray
     every integer range the masks compare with (quantize_affine itself saturates at int32)."""
     xw = _work(x)
     r = quantize_affine(xw, s, 0, rounding=rounding, seed=seed, **_WIDE).astype(np.int64)
-    sa = np.asarray(s)
-    with np.errstate(over="ignore", invalid="ignore"):
-        v = np.broadcast_to(xw * (sa.dtype.type(1) / sa), r.shape)
-    r[v >= 2.0**31 - 0.5] = 1 << 40   # rounds to 2**31 or more (ties at -2**31 - 0.5 go to the even -2**31)
-    r[v < -(2.0**31) - 0.5] = -(1 << 40)
+    edge = np.flatnonzero((r == INT32.max) | (r == INT32.min))  # saturated, or exactly at an int32 end
+    if edge.size:
+        sa = np.broadcast_to(np.asarray(s), r.shape).reshape(-1)[edge]
+        with np.errstate(over="ignore"):
+            v = np.broadcast_to(xw, r.shape).reshape(-1)[edge] * (sa.dtype.type(1) / sa)
+        flat = r.reshape(-1)
+        flat[edge[v >= 2.0**31 - 0.5]] = 1 << 40  # rounds to 2**31 or more (-2**31 - 0.5 ties to the even -2**31)
+        flat[edge[v < -(2.0**31) - 0.5]] = -(1 << 40)
     return r
 
 
@@ -177,7 +178,7 @@ def _lsq_zero_point(zero_point, qmin: int, qmax: int, rule: str) -> int:
         raise ValueError(f"zero_point must be finite, not {zero_point!r}")
     if rule == "torch":  # trunc(clamp(zp + 0.5)), the C++ backward's conversion
         return int(np.clip(z + np.float32(0.5), np.float32(qmin), np.float32(qmax)))
-    r = int(encode(z, _I32, rounding="nearest_even", overflow="saturate").view(np.int32))
+    r = int(encode(z, INT32, rounding="nearest_even", overflow="saturate").view(np.int32))
     return min(max(r, qmin), qmax)
 
 
