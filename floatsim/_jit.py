@@ -8,7 +8,7 @@
   NaN / inf from bit patterns.
 * small calls run on one thread (:func:`threads_for`): waking the thread pool for a
   few elements costs far more than the work, and next to a busy BLAS pool (NumPy's
-  matmul threads spin after each call) it cost milliseconds per call.
+  matmul threads spin after each call) it cost milliseconds per call (benchmarks/bench_paths.py).
 * nothing compiles at import: ``njit`` is lazy and the kernels are specialised on
   first call for the argument types they see.
 """
