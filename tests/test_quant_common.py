@@ -336,3 +336,13 @@ def test_fake_quantize_affine_float64_matches_torch():
 def test_second_review_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("block_size,rate", [(256, 0.0026), (4096, 0.0044)])
+def test_bnb_cpu_lut_miss_rate(block_size, rate):
+    """The rate quoted in the docs: how often bitsandbytes' CPU lookup table (reproduced bit for bit by
+    tie="bnb_cpu_lut", see test_quant_codebooks.py) misses the exact nearest code on log-normal data."""
+    x = np.random.default_rng(0).lognormal(size=1 << 18).astype(np.float32)
+    exact = fq.dynamic8(block_size=block_size).quantize(x).codes
+    lut = fq.dynamic8(block_size=block_size, tie="bnb_cpu_lut").quantize(x).codes
+    assert np.mean(exact != lut) == pytest.approx(rate, abs=0.0003)
