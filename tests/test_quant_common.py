@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -253,7 +254,8 @@ def test_dequantize_checks_who_made_q(make):
 def test_float64_dequantization_is_exact():
     x = np.random.default_rng(0).standard_normal(1000)
     q = fq.IntQuantizer(bits=16).quantize(x)
-    np.testing.assert_array_equal(q.dequantize(), q.codes.astype(np.float64) * np.float64(q.scale))
+    exact = [float(Fraction(int(c)) * Fraction(float(q.scale))) for c in q.codes]  # code * scale, exactly
+    np.testing.assert_array_equal(q.dequantize(), exact)
 
 
 def test_nvfp4_tiny_tensors_stay_finite():
