@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # floatsim.quant is imported on first use (``fs.quant``), keeping ``import floatsim`` light
-    if name == "quant":
+    # floatsim.quant / floatsim.arith are imported on first use (``fs.quant``), keeping ``import floatsim`` light
+    if name in ("quant", "arith"):
         import importlib
 
         return importlib.import_module(".quant", __name__)
@@ -24,5 +24,5 @@ def __getattr__(name):
 
 __all__ = [
     "FloatFormat", "IntFormat", "Overflow", "Rounding", "Specials",
-    "analysis", "quant", "cast", "decode", "encode", "formats", "memory", "get_format", "list_formats", "p3109", "random_bits",
+    "analysis", "arith", "quant", "cast", "decode", "encode", "formats", "memory", "get_format", "list_formats", "p3109", "random_bits",
 ]

@@ -6,6 +6,9 @@
 * ``nogil=True``: kernels release the GIL, so callers may use Python threads.
 * never ``fastmath``: the kernels rely on exact IEEE behaviour and classify
   NaN / inf from bit patterns.
+* the arithmetic kernels (:mod:`floatsim.arith`) use NumPy's error model: a float64
+  division by zero gives inf / NaN as IEEE 754 says, instead of raising
+  ``ZeroDivisionError`` as Python's model (Numba's default) does.
 * small calls run on one thread (:func:`threads_for`): waking the thread pool for a
   few elements costs far more than the work, and next to a busy BLAS pool (NumPy's
   matmul threads spin after each call) it cost milliseconds per call (benchmarks/bench_paths.py).
@@ -31,6 +34,12 @@ kernel = njit(cache=CACHE, nogil=True)
 
 #: parallel kernels (``prange`` loops over elements)
 parallel_kernel = njit(cache=CACHE, nogil=True, parallel=True)
+
+
+#: the same three with IEEE float semantics for ``/`` and ``sqrt`` (used by floatsim.arith)
+arith_helper = njit(cache=CACHE, nogil=True, inline="always", error_model="numpy")
+arith_kernel = njit(cache=CACHE, nogil=True, error_model="numpy")
+arith_parallel_kernel = njit(cache=CACHE, nogil=True, parallel=True, error_model="numpy")
 
 
 #: arrays with fewer elements than this run a parallel kernel on the calling thread alone

@@ -1,0 +1,239 @@
+"""Argument handling shared by the elementwise and reduction verbs, and the :func:`context`."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import itertools
+import math
+import secrets
+
+import numpy as np
+
+from ..core import _float_input, _key, _projection, _resolve_overflow, _resolve_sr_bits
+from ..format import FloatFormat, IntFormat, Specials
+from ..formats import get_format
+from ..rounding import Overflow, Rounding
+
+#: precision and exponent-range limits of the compiled path (see _kernels' proof)
+MAX_PRECISION = 26
+MAX_EXPONENT = 480
+
+INPUTS = ("check", "round")
+ORDERS = ("sequential", "pairwise", "blocked")
+
+_UNSET = object()
+
+
+# --------------------------------------------------------------------------- context
+@dataclasses.dataclass(frozen=True)
+class _Settings:
+    values: dict
+    seeds: object = None  # itertools.count of the context's stochastic calls, or None
+
+
+_SETTINGS: contextvars.ContextVar[_Settings] = contextvars.ContextVar("floatsim_arith_settings",
+                                                                     default=_Settings({}))
+#: the arguments a context may set
+CONTEXT_KEYS = ("fmt", "accumulate", "product", "outer", "rounding", "overflow", "sr_bits", "order", "block",
+                "inputs", "seed")
+
+
+@contextlib.contextmanager
+def context(**settings):
+    """Run a block of code with default arguments for every :mod:`floatsim.arith` verb.
+
+    Any of ``fmt``, ``accumulate``, ``product``, ``outer``, ``rounding``, ``overflow``,
+    ``sr_bits``, ``order``, ``block``, ``inputs`` and ``seed`` may be set; an argument
+    passed to a verb explicitly wins over the context, and an inner context extends
+    the outer one. The settings live in a :class:`contextvars.ContextVar`: they belong
+    to the thread (or asyncio task) that entered the block, so other threads never
+    see them.
+
+    With ``seed=s``, the stochastic calls inside the block draw their random bits from
+    ``s`` and the call's position in the block (first stochastic call, second, ...):
+    the block is reproducible, and two calls never share random bits. A stochastic
+    call inside a context without a seed gets a fresh seed, as outside one.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> x = np.float32([1.0, 2.0, 3.0])
+    >>> with fa.context(fmt="bfloat16", rounding="toward_zero"):
+    ...     fa.div(x, np.float32([3.0, 3.0, 3.0]))
+    array([0.33203125, 0.6640625 , 1.        ], dtype=float32)
+    """
+    unknown = sorted(set(settings) - set(CONTEXT_KEYS))
+    if unknown:
+        raise TypeError(f"context() got unknown setting(s) {', '.join(map(repr, unknown))}; "
+                        f"allowed: {', '.join(CONTEXT_KEYS)}")
+    outer = _SETTINGS.get()
+    values = {**outer.values, **settings}
+    seeds = outer.seeds
+    if "seed" in settings:
+        seed = settings["seed"]
+        if seed is not None:
+            _key(seed)  # validates
+        seeds = None if seed is None else itertools.count()
+    token = _SETTINGS.set(_Settings(values, seeds))
+    try:
+        yield
+    finally:
+        _SETTINGS.reset(token)
+
+
+def setting(name, value, default):
+    """``value`` if the caller passed one, else the context's, else ``default``."""
+    if value is not None:
+        return value
+    return _SETTINGS.get().values.get(name, default)
+
+
+def stream_seed(seed):
+    """The seed of one stochastic call: the caller's, the context's next, or None (a fresh one)."""
+    if seed is not None:
+        return seed
+    settings = _SETTINGS.get()
+    base = settings.values.get("seed")
+    if base is None or settings.seeds is None:
+        return None
+    n = next(settings.seeds)
+    return (int(base) * 0x9E3779B97F4A7C15 + n + 1) & 0x7FFFFFFFFFFFFFFF
+
+
+# --------------------------------------------------------------------------- formats
+def resolve_format(value, argument: str, *, required: bool = True):
+    fmt = setting(argument, value, None)
+    if fmt is None:
+        if not required:
+            return None
+        raise TypeError(f"{argument} is required: pass it, or set it for a block with "
+                        f"floatsim.arith.context({argument}=...)")
+    return get_format(fmt, argument)
+
+
+def exponent_span_hi(fmt: FloatFormat) -> int:
+    """``h`` with every finite ``|x| < 2**h``."""
+    return math.frexp(fmt.max)[1]
+
+
+def exponent_span(fmt: FloatFormat) -> int:
+    """The largest |exponent| among the format's range and its quantum."""
+    hi = exponent_span_hi(fmt)
+    quantum = fmt.emin - fmt.mantissa_bits  # every finite x is a multiple of 2**quantum
+    return max(hi, -quantum)
+
+
+def kernel_supports(fmt) -> bool:
+    """Whether the compiled float64 path is correctly rounded for ``fmt`` (see _kernels)."""
+    return isinstance(fmt, FloatFormat) and fmt.precision <= MAX_PRECISION and exponent_span(fmt) <= MAX_EXPONENT
+
+
+def is_binary(fmt, bits: int) -> bool:
+    """Whether ``fmt`` is IEEE binary32 / binary64 (whatever its name)."""
+    e, m = {32: (8, 23), 64: (11, 52)}[bits]
+    return (isinstance(fmt, FloatFormat) and fmt.exponent_bits == e and fmt.mantissa_bits == m
+            and fmt.bias == (1 << (e - 1)) - 1 and fmt.signed and fmt.subnormals and fmt.has_zero
+            and fmt.specials is Specials.IEEE)
+
+
+def unsupported(fmt, argument: str, what: str) -> ValueError:
+    return ValueError(
+        f"{argument}={fmt} is not supported for {what}: the compiled arithmetic needs precision <= "
+        f"{MAX_PRECISION} and exponents within +-{MAX_EXPONENT} (this format has precision "
+        f"{fmt.precision}, exponent span {exponent_span(fmt)})"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Rules:
+    """The resolved rounding arguments of one call."""
+
+    rnd: Rounding
+    ov: Overflow
+    sr_bits: int
+
+    def projection(self, fmt):
+        return _projection(fmt, self.rnd, self.ov, self.sr_bits)
+
+
+def resolve_rounding(fmt, rounding, overflow, sr_bits) -> Rules:
+    rnd = Rounding.parse(setting("rounding", rounding, "nearest_even"))
+    ov = _resolve_overflow(fmt, setting("overflow", overflow, None))
+    nbits = _resolve_sr_bits(rnd, setting("sr_bits", sr_bits, None) if rnd.is_stochastic else sr_bits)
+    return Rules(rnd, ov, nbits)
+
+
+def resolve_inputs(inputs) -> str:
+    value = setting("inputs", inputs, "check")
+    if value not in INPUTS:
+        raise ValueError(f"inputs={value!r} is invalid; allowed: 'check' (inputs must be values of the format) "
+                         "or 'round' (round them to the format first, nearest-even)")
+    return value
+
+
+def key_of(seed, rnd: Rounding) -> np.uint64:
+    """The counter-hash key of a stochastic call (a fresh seed when none is given)."""
+    if not rnd.is_stochastic:
+        return np.uint64(0)
+    seed = stream_seed(seed)
+    return _key(secrets.randbits(63) if seed is None else seed)
+
+
+def float_operand(x, argument: str) -> np.ndarray:
+    return _float_input(x, argument)
+
+
+def output_dtype(fmt, dtype, default) -> np.dtype:
+    """``dtype`` if given (checked), else ``default`` widened until the format is exact in it."""
+    from ..core import _output_dtype
+
+    if dtype is not None:
+        return _output_dtype(fmt, dtype, default)
+    dt = np.dtype(default)
+    if not fmt.exact_in(dt):
+        dt = np.promote_types(dt, fmt.value_dtype)
+    return dt
+
+
+def first_nonmember(arr: np.ndarray, fmt) -> tuple[int, float]:
+    """Flat index and value of the first element of ``arr`` that is not a value of ``fmt`` (slow path)."""
+    from ..core import cast
+
+    flat = arr.reshape(-1).astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        for start in range(0, flat.size, 1 << 16):
+            part = flat[start:start + (1 << 16)]
+            if isinstance(fmt, IntFormat):
+                ok = np.isfinite(part) & (part == np.round(part)) & (part >= fmt.min) & (part <= fmt.max)
+            else:
+                ok = np.isnan(part) if fmt.has_nan else np.zeros(part.shape, bool)
+                finite = ~np.isnan(part)
+                if finite.any():
+                    try:
+                        back = cast(part[finite], fmt)
+                    except ValueError:
+                        back = np.full(int(finite.sum()), np.nan)
+                    ok[finite] = back == part[finite]
+            bad = np.flatnonzero(~ok)
+            if bad.size:
+                i = start + int(bad[0])
+                return i, float(flat[i])
+    return -1, 0.0
+
+
+def not_in_format(argument: str, fmt, arr: np.ndarray) -> ValueError:
+    i, v = first_nonmember(arr, fmt)
+    where = f": the first is {v!r} at flat index {i}" if i >= 0 else ""
+    return ValueError(
+        f"{argument} holds values that are not values of {fmt}{where}. The arithmetic takes inputs already "
+        f"in the format: round them first (floatsim.cast(x, {str(fmt)!r})) or pass inputs='round'"
+    )
+
+
+def check_members(arrays, names, fmt) -> None:
+    """Raise :func:`not_in_format` for the first operand holding a non-value of ``fmt``."""
+    for a, n in zip(arrays, names):
+        if first_nonmember(a, fmt)[0] >= 0:
+            raise not_in_format(n, fmt, a)
