@@ -26,7 +26,7 @@ import dataclasses
 import math
 
 __all__ = ["DIFFERENCES", "Difference", "KINDS", "render_markdown", "PREAMBLE", "QUANT_DIFFERENCES", "QuantDifference",
-           "QUANT_PREAMBLE"]
+           "QUANT_PREAMBLE", "ARITH_DIFFERENCES", "ARITH_PREAMBLE"]
 
 #: imports every code snippet of the table needs
 PREAMBLE = "import math\nimport numpy as np, ml_dtypes, gmpy2\nimport gfloat, gfloat.formats\nimport floatsim as fs"
@@ -380,6 +380,51 @@ QUANT_DIFFERENCES = [
 ]
 
 
+# =========================================================================== the arithmetic layer
+#: imports every arithmetic row needs (pychop, ml_dtypes and numpy are the oracles); rows reuse QuantDifference
+ARITH_PREAMBLE = ("import warnings, numpy as np, ml_dtypes, pychop\nimport floatsim as fs, floatsim.arith as fa\n"
+                  "pychop.backend('numpy'); warnings.simplefilter('ignore')")
+ARITH_DIFFERENCES = [
+    QuantDifference(
+        "arith-directed-after-float64", "pychop",
+        "ch = pychop.Chop(exp_bits=8, sig_bits=23, rmode=2, subnormal=True)  # binary32, toward +inf\n"
+        "x, y = np.float32(1.0), np.float32(2.0**-60)",
+        'float(fa.add(x, y, "float32", rounding="toward_positive"))',
+        "float(ch(np.float64(x) + np.float64(y)))",
+        1.0000001192092896, 1.0,
+        "rounding after a float64 operation (the way chop / gfloat users emulate arithmetic) is wrong for directed "
+        "modes when the exact result lies within half a float64 ulp of a representable value: the float64 sum is "
+        "already 1.0. floatsim forms the exact error term and rounds once (docs/arithmetic.md)",
+    ),
+    QuantDifference(
+        "arith-pychop-add-overflow", "pychop",
+        "ch = pychop.Chop(exp_bits=5, sig_bits=10, rmode=1, subnormal=True)  # binary16\n"
+        "x, y = np.float32(65504.0), np.float32(16.0)",
+        'float(fa.add(x, y, "float16"))', "float(pychop.add(x, y, ch))",
+        math.inf, 65536.0,
+        "65520 is the midpoint between 65504 and the first value beyond float16's range, and ties to even go up: "
+        "IEEE 754 overflows to inf; pychop's Chop returns 65536, which float16 cannot represent "
+        "(formats.md §5)",
+    ),
+    QuantDifference(
+        "arith-numpy-float16", "numpy", "x, y = np.float16(0.1), np.float16(3.0)",
+        'float(fa.div(x, y, "float16"))', "float(x / y)",
+        0.033325195, 0.033325195,
+        "numpy computes float16 arithmetic in float32 and rounds: double rounding is harmless for + - * / and sqrt "
+        "when 24 >= 2p + 2 (p = 11), so numpy.float16 is a valid oracle", differs=False,
+    ),
+    QuantDifference(
+        "arith-ml-dtypes-e4m3fn-div-zero", "ml_dtypes",
+        "x, y = np.float32(1.0), np.float32(0.0)",
+        'float(fa.div(x, y, "float8_e4m3fn"))',
+        "float((np.array([x], ml_dtypes.float8_e4m3fn) / np.array([y], ml_dtypes.float8_e4m3fn))[0])",
+        math.nan, math.nan,
+        "1/0 is inf, which E4M3FN does not have: under the default ieee policy it becomes NaN, as ml_dtypes' "
+        "float32-then-cast arithmetic gives", differs=False,
+    ),
+]
+
+
 def render_markdown() -> str:
     """docs/differences.md, generated from :data:`DIFFERENCES`."""
     lines = [
@@ -420,6 +465,19 @@ def render_markdown() -> str:
     for d in QUANT_DIFFERENCES:
         agrees = "" if d.differs else " (*agrees*)"
         lines.append(f"| `{d.id}` | {d.oracle} | `{d.floatsim_result}` | `{d.oracle_result}`{agrees} | {d.reason} |")
+    lines += [
+        "",
+        "## Arithmetic layer",
+        "",
+        "`floatsim.arith` against pychop 0.6.2, numpy and ml_dtypes (`tests/test_arith_differences.py` runs both",
+        "sides of each row; examples below).",
+        "",
+        "| id | oracle | floatsim | oracle | reason |",
+        "|---|---|---|---|---|",
+    ]
+    for d in ARITH_DIFFERENCES:
+        agrees = "" if d.differs else " (*agrees*)"
+        lines.append(f"| `{d.id}` | {d.oracle} | `{d.floatsim_result}` | `{d.oracle_result}`{agrees} | {d.reason} |")
     lines += ["", "## Kinds", "", "| kind | inputs, and the tests that sweep them |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in KINDS.items()]
     lines += ["", "## Runnable examples", "", "Every example starts with", "", "```python", PREAMBLE, "```", ""]
@@ -436,6 +494,19 @@ def render_markdown() -> str:
     lines += ["", "## Runnable examples: quantization layer", "", "Every example starts with", "", "```python",
               QUANT_PREAMBLE, "```", ""]
     for d in QUANT_DIFFERENCES:
+        lines += [
+            f"### `{d.id}`",
+            "",
+            "```python",
+            d.setup,
+            f"{d.floatsim_code}  # floatsim: {d.floatsim_result}",
+            f"{d.oracle_code}  # {d.oracle}: {d.oracle_result}",
+            "```",
+            "",
+        ]
+    lines += ["", "## Runnable examples: arithmetic layer", "", "Every example starts with", "", "```python",
+              ARITH_PREAMBLE, "```", ""]
+    for d in ARITH_DIFFERENCES:
         lines += [
             f"### `{d.id}`",
             "",

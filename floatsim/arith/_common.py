@@ -33,8 +33,13 @@ class _Settings:
     seeds: object = None  # itertools.count of the context's stochastic calls, or None
 
 
-_SETTINGS: contextvars.ContextVar[_Settings] = contextvars.ContextVar("floatsim_arith_settings",
-                                                                     default=_Settings({}))
+_SETTINGS: contextvars.ContextVar[_Settings | None] = contextvars.ContextVar("floatsim_arith_settings",
+                                                                            default=None)
+_NO_SETTINGS = _Settings({})
+
+
+def _current() -> _Settings:
+    return _SETTINGS.get() or _NO_SETTINGS
 #: the arguments a context may set
 CONTEXT_KEYS = ("fmt", "accumulate", "product", "outer", "rounding", "overflow", "sr_bits", "order", "block",
                 "inputs", "seed")
@@ -68,7 +73,7 @@ def context(**settings):
     if unknown:
         raise TypeError(f"context() got unknown setting(s) {', '.join(map(repr, unknown))}; "
                         f"allowed: {', '.join(CONTEXT_KEYS)}")
-    outer = _SETTINGS.get()
+    outer = _current()
     values = {**outer.values, **settings}
     seeds = outer.seeds
     if "seed" in settings:
@@ -87,14 +92,14 @@ def setting(name, value, default):
     """``value`` if the caller passed one, else the context's, else ``default``."""
     if value is not None:
         return value
-    return _SETTINGS.get().values.get(name, default)
+    return _current().values.get(name, default)
 
 
 def stream_seed(seed):
     """The seed of one stochastic call: the caller's, the context's next, or None (a fresh one)."""
     if seed is not None:
         return seed
-    settings = _SETTINGS.get()
+    settings = _current()
     base = settings.values.get("seed")
     if base is None or settings.seeds is None:
         return None
@@ -234,6 +239,6 @@ def not_in_format(argument: str, fmt, arr: np.ndarray) -> ValueError:
 
 def check_members(arrays, names, fmt) -> None:
     """Raise :func:`not_in_format` for the first operand holding a non-value of ``fmt``."""
-    for a, n in zip(arrays, names):
+    for a, n in zip(arrays, names, strict=False):
         if first_nonmember(a, fmt)[0] >= 0:
             raise not_in_format(n, fmt, a)

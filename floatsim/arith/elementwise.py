@@ -32,11 +32,11 @@ def _int_dtype(fmt: IntFormat) -> np.dtype:
 
 
 def _operands(args, names):
-    arrays = [C.float_operand(a, n) for a, n in zip(args, names)]
+    arrays = [C.float_operand(a, n) for a, n in zip(args, names, strict=True)]
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
-        shapes = ", ".join(f"{n} {a.shape}" for a, n in zip(arrays, names))
+        shapes = ", ".join(f"{n} {a.shape}" for a, n in zip(arrays, names, strict=False))
         raise ValueError(f"operands do not broadcast together: {shapes}") from None
     scalar = all(np.ndim(a) == 0 and not isinstance(a, np.ndarray) for a in args)
     all_int = all(np.asarray(a).dtype.kind in "iub" for a in args)
@@ -44,6 +44,8 @@ def _operands(args, names):
 
 
 def _flat(a, shape):
+    if a.dtype == np.float16:  # Numba has no float16 arithmetic: widen (exactly) to float32
+        a = a.astype(np.float32)
     if a.shape != tuple(shape):
         a = np.broadcast_to(a, shape)
     return np.ascontiguousarray(a).reshape(-1)

@@ -93,7 +93,7 @@ class _Plan:
                                                                       "product")):
             if f is not None and not self.native and not C.kernel_supports(f):
                 raise C.unsupported(f, name, "accumulation" if name != "product" else "products")
-        for f, name in zip(fmts, ("a", "b") if use_products else ("x",)):
+        for f in fmts:
             span_ok = C.kernel_supports(f) if use_products else (f.exact_in(np.float64)
                                                                   and C.exponent_span(f) <= _F64_SPAN)
             if not span_ok and not (self.native == 64 and not use_products):
@@ -148,6 +148,11 @@ class _Plan:
 
     def shift(self) -> np.uint64:
         return np.uint64(64 - self.rules.sr_bits) if self.rules.rnd.is_stochastic else np.uint64(0)
+
+
+def _float_operand(x, name):
+    arr = C.float_operand(x, name)
+    return arr.astype(np.float32) if arr.dtype == np.float16 else arr  # Numba has no float16 arithmetic
 
 
 def _check_operand(arr, fmt, name, how, rules_ov):
@@ -257,7 +262,7 @@ def sum(x, fmt=None, *, axis=None, accumulate=None, order=None, block=None, oute
     """
     fmts = _input_formats(fmt, 1)
     plan = _Plan(fmts, accumulate, None, outer, order, block, rounding, overflow, sr_bits, seed, inputs, dtype, False)
-    arr = C.float_operand(x, "x") if not plan.is_int else np.asarray(x)
+    arr = _float_operand(x, "x") if not plan.is_int else np.asarray(x)
     if axis is None:
         moved = arr.reshape(-1, 1)
         rest = ()
@@ -332,8 +337,8 @@ def matmul(a, b, fmt=None, *, product=None, accumulate=None, order=None, block=N
     fmts = _input_formats(fmt, 2)
     plan = _Plan(fmts, accumulate, product, outer, order, block, rounding, overflow, sr_bits, seed, inputs, dtype,
                  True)
-    aa = np.asarray(a) if plan.is_int else C.float_operand(a, "a")
-    ba = np.asarray(b) if plan.is_int else C.float_operand(b, "b")
+    aa = np.asarray(a) if plan.is_int else _float_operand(a, "a")
+    ba = np.asarray(b) if plan.is_int else _float_operand(b, "b")
     if aa.ndim == 0 or ba.ndim == 0:
         raise ValueError("matmul takes arrays of at least one dimension, not scalars; use mul")
     squeeze_a, squeeze_b = aa.ndim == 1, ba.ndim == 1
