@@ -108,6 +108,31 @@ def stream_seed(seed):
 
 
 # --------------------------------------------------------------------------- formats
+class Binary64:
+    """IEEE binary64 (float64) as an accumulation format: NumPy's own arithmetic, nearest-even only.
+
+    Float formats are at most 32 bits wide, so binary64 has no FloatFormat; the arithmetic
+    layer accepts it by name where the hardware's float64 operations are the emulation.
+    """
+
+    name = "float64"
+    precision = 53
+    value_dtype = np.dtype(np.float64)
+
+    def exact_in(self, dtype) -> bool:
+        return np.dtype(dtype) == np.float64
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return "Binary64()"
+
+
+BINARY64 = Binary64()
+_BINARY64_NAMES = ("float64", "binary64", "fp64", "f64", "double")
+
+
 def resolve_format(value, argument: str, *, required: bool = True):
     fmt = setting(argument, value, None)
     if fmt is None:
@@ -115,6 +140,14 @@ def resolve_format(value, argument: str, *, required: bool = True):
             return None
         raise TypeError(f"{argument} is required: pass it, or set it for a block with "
                         f"floatsim.arith.context({argument}=...)")
+    if isinstance(fmt, Binary64) or (isinstance(fmt, str) and fmt.strip().lower() in _BINARY64_NAMES):
+        return BINARY64
+    if not isinstance(fmt, (str, FloatFormat, IntFormat)):
+        try:
+            if np.dtype(fmt) == np.float64:
+                return BINARY64
+        except TypeError:
+            pass
     return get_format(fmt, argument)
 
 
@@ -136,14 +169,19 @@ def kernel_supports(fmt) -> bool:
 
 
 def is_binary(fmt, bits: int) -> bool:
-    """Whether ``fmt`` is IEEE binary32 / binary64 (whatever its name)."""
-    e, m = {32: (8, 23), 64: (11, 52)}[bits]
+    """Whether ``fmt`` is IEEE binary32 (whatever its name) / binary64."""
+    if bits == 64:
+        return isinstance(fmt, Binary64)
+    e, m = 8, 23
     return (isinstance(fmt, FloatFormat) and fmt.exponent_bits == e and fmt.mantissa_bits == m
             and fmt.bias == (1 << (e - 1)) - 1 and fmt.signed and fmt.subnormals and fmt.has_zero
             and fmt.specials is Specials.IEEE)
 
 
 def unsupported(fmt, argument: str, what: str) -> ValueError:
+    if isinstance(fmt, Binary64):
+        return ValueError(f"{argument}=float64 is supported for {what} with rounding='nearest_even' and the ieee "
+                          "overflow policy only (NumPy's own float64 arithmetic)")
     return ValueError(
         f"{argument}={fmt} is not supported for {what}: the compiled arithmetic needs precision <= "
         f"{MAX_PRECISION} and exponents within +-{MAX_EXPONENT} (this format has precision "

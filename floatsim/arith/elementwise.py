@@ -105,8 +105,10 @@ def _wide(op, arrays, names, shape, fmt, rules, rbits, key, offset, how, nargs, 
     wide = [np.broadcast_to(np.asarray(a, np.float64), shape) for a in arrays]
     if how == "check" and not C.is_binary(fmt, 64):
         C.check_members(arrays, names, fmt)
-    if (C.is_binary(fmt, 64) and rules.rnd is Rounding.NEAREST_EVEN and rules.ov in (Overflow.IEEE, Overflow.SAT_NONE)
-            and op != "fma"):
+    if C.is_binary(fmt, 64):
+        if rules.rnd is not Rounding.NEAREST_EVEN or rules.ov not in (Overflow.IEEE, Overflow.SAT_NONE) or op == "fma":
+            raise C.unsupported(fmt, "fmt", f"{op} (fma needs a wider format than float64 to be emulated)"
+                                if op == "fma" else op)
         with np.errstate(all="ignore"):
             return _NUMPY_F64[op](*wide).astype(dt)
     from .exact import elementwise

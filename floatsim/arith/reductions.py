@@ -42,6 +42,8 @@ _BINARY32 = FloatFormat(exponent_bits=8, mantissa_bits=23, bias=127)
 
 def _products_exact_in(target, fa, fb) -> bool:
     """Whether every product of a value of ``fa`` and one of ``fb`` is a value of ``target``."""
+    if isinstance(target, C.Binary64):
+        return C.kernel_supports(fa) and C.kernel_supports(fb)  # <= 26-bit significands, exponents within +-480
     if not (isinstance(target, FloatFormat) and target.has_zero and target.subnormals):
         return False
     if not target.signed and (fa.signed or fb.signed):
@@ -84,7 +86,7 @@ class _Plan:
         self.outer = (C.resolve_format(outer, "outer", required=False) if self.order == "blocked" else None) or acc
         self.product = C.resolve_format(product, "product", required=False) if use_products else None
         for f, name in ((acc, "accumulate"), (self.outer, "outer"), (self.product, "product")):
-            if f is not None and not isinstance(f, FloatFormat):
+            if f is not None and not isinstance(f, (FloatFormat, C.Binary64)):
                 raise TypeError(f"{name}={f} must be a float format when the inputs are float formats")
         self.rules = C.resolve_rounding(acc, rounding, overflow, sr_bits)
         self.round_products = self.product is not None and not _products_exact_in(self.product, *fmts)
@@ -94,8 +96,14 @@ class _Plan:
             if f is not None and not self.native and not C.kernel_supports(f):
                 raise C.unsupported(f, name, "accumulation" if name != "product" else "products")
         for f in fmts:
-            span_ok = C.kernel_supports(f) if use_products else (f.exact_in(np.float64)
-                                                                  and C.exponent_span(f) <= _F64_SPAN)
+            if isinstance(f, C.Binary64) and use_products:
+                raise ValueError("float64 inputs are not supported by dot / matmul: their products are not exact in "
+                                 "float64 (use numpy for float64 linear algebra)")
+            if isinstance(f, C.Binary64):
+                span_ok = True  # sum checks |x| < 2**1022 at run time (so no float64 sum of two overflows)
+            else:
+                span_ok = C.kernel_supports(f) if use_products else (f.exact_in(np.float64)
+                                                                      and C.exponent_span(f) <= _F64_SPAN)
             if not span_ok and not (self.native == 64 and not use_products):
                 raise C.unsupported(f, "fmt", "the inputs of dot / matmul" if use_products else "sum inputs")
         final = self.outer if self.order == "blocked" else acc
@@ -278,6 +286,12 @@ def sum(x, fmt=None, *, axis=None, accumulate=None, order=None, block=None, oute
         res = _int_reduce(plan, moved_int.T, np.ones((moved.shape[0], 1), np.int64)).reshape(rest)
         return res[()] if axis is None else res
     moved = _check_operand(moved, fmts[0], "x", plan.how, plan.rules.ov)
+    if isinstance(fmts[0], C.Binary64) and not plan.native and moved.size:
+        with np.errstate(invalid="ignore"):
+            big = np.nanmax(np.where(np.isinf(moved), 0.0, np.abs(moved)))
+        if big >= 2.0**_F64_SPAN:
+            raise ValueError(f"x holds {float(big)!r}: float64 inputs summed in {plan.acc} must stay below 2**1022 "
+                             "in magnitude (so that no float64 sum of two of them overflows)")
     if moved.shape[0] == 0:
         res = _empty(plan, rest)
     else:
