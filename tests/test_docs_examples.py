@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["docs/quantization.md", "docs/arithmetic.md"]
+PAGES = ["README.md", "docs/quantization.md", "docs/arithmetic.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)
