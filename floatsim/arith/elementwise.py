@@ -43,6 +43,15 @@ def _operands(args, names):
     return arrays, shape, scalar, all_int
 
 
+def _round_operand(a, fmt, ov):
+    """``inputs="round"``: the operand rounded into the format (nearest-even, the call's overflow policy)."""
+    if isinstance(fmt, C.Binary64):
+        return np.asarray(a, np.float64)
+    if isinstance(fmt, IntFormat):
+        return core.cast(a, fmt, overflow=ov, dtype=np.float64)
+    return core.cast(a, fmt, overflow=ov, dtype=C.output_dtype(fmt, None, a.dtype))
+
+
 def _flat(a, shape):
     if a.dtype == np.float16:  # Numba has no float16 arithmetic: widen (exactly) to float32
         a = a.astype(np.float32)
@@ -58,9 +67,7 @@ def _apply(op, args, names, fmt, rounding, overflow, sr_bits, seed, random_bits,
     code, nargs = _OPS[op]
     arrays, shape, scalar, all_int = _operands(args, names)
     if how == "round":
-        ov = rules.ov if rules.ov is not Overflow.WRAP else Overflow.SATURATE
-        arrays = [core.cast(a, fmt, overflow=ov, dtype=np.float64 if isinstance(fmt, IntFormat) else None)
-                  for a in arrays]
+        arrays = [_round_operand(a, fmt, rules.ov) for a in arrays]
     size = int(np.prod(shape))
     if rules.rnd.is_stochastic and random_bits is None:
         seed = C.stream_seed(seed)
@@ -134,9 +141,10 @@ def _integer(op, code, arrays, names, shape, fmt, rules, rbits, key, offset, how
     exact = np.empty(int(np.prod(shape)), np.float64)
     with core.threads_for(exact.size):
         K.exact_kernel(code, *flats, exact, int(rules.rnd))
-    if np.isnan(exact).any():
+    undefined = ~np.isfinite(exact)
+    if undefined.any():
         raise ValueError(f"{op}: the result is undefined (division by zero or the square root of a negative "
-                         f"number) for {int(np.isnan(exact).sum())} element(s) of integer format {fmt}")
+                         f"number) for {int(undefined.sum())} element(s) of integer format {fmt}")
     # core.cast takes the seed, not the key: hand it the random bits instead
     if rules.rnd.is_stochastic and rbits is None:
         rbits = np.empty(exact.size, np.uint64)
@@ -270,8 +278,7 @@ def _exact_unary(fn, x, fmt, overflow, inputs, dtype):
     arrays, shape, scalar, all_int = _operands((x,), ("x",))
     a = arrays[0]
     if how == "round":
-        a = core.cast(a, fmt, overflow=rules.ov if rules.ov is not Overflow.WRAP else Overflow.SATURATE,
-                      dtype=np.float64 if isinstance(fmt, IntFormat) else None)
+        a = _round_operand(a, fmt, rules.ov)
     else:
         C.check_members([a], ["x"], fmt)
     with np.errstate(invalid="ignore"):
@@ -308,8 +315,7 @@ def _compare(fn, x, y, fmt, inputs):
     how = C.resolve_inputs(inputs)
     arrays, shape, scalar, _ = _operands((x, y), ("x", "y"))
     if how == "round":
-        arrays = [core.cast(a, fmt, overflow="saturate" if isinstance(fmt, IntFormat) else None,
-                            dtype=np.float64 if isinstance(fmt, IntFormat) else None) for a in arrays]
+        arrays = [_round_operand(a, fmt, None) for a in arrays]
     else:
         C.check_members(arrays, ("x", "y"), fmt)
     res = fn(*arrays)

@@ -165,8 +165,9 @@ def _float_operand(x, name):
 
 def _check_operand(arr, fmt, name, how, rules_ov):
     if how == "round":
-        ov = Overflow.SATURATE if isinstance(fmt, IntFormat) or rules_ov is Overflow.WRAP else rules_ov
-        return core.cast(arr, fmt, overflow=ov, dtype=np.float64 if isinstance(fmt, IntFormat) else None)
+        if isinstance(fmt, C.Binary64):
+            return np.asarray(arr, np.float64)
+        return core.cast(arr, fmt, overflow=rules_ov, dtype=C.output_dtype(fmt, None, arr.dtype))
     if C.kernel_supports(fmt):
         check_pp = C.Rules(Rounding.NEAREST_EVEN, Overflow.IEEE, 0).projection(fmt)
         flat = np.ascontiguousarray(arr).reshape(-1)
@@ -270,7 +271,7 @@ def sum(x, fmt=None, *, axis=None, accumulate=None, order=None, block=None, oute
     """
     fmts = _input_formats(fmt, 1)
     plan = _Plan(fmts, accumulate, None, outer, order, block, rounding, overflow, sr_bits, seed, inputs, dtype, False)
-    arr = _float_operand(x, "x") if not plan.is_int else np.asarray(x)
+    arr = _float_operand(x, "x") if not plan.is_int else _int_values(x, fmts[0], "x", plan.how)
     if axis is None:
         moved = arr.reshape(-1, 1)
         rest = ()
@@ -280,10 +281,8 @@ def sum(x, fmt=None, *, axis=None, accumulate=None, order=None, block=None, oute
         moved = np.moveaxis(arr, int(axis), 0)
         rest = moved.shape[1:]
         moved = moved.reshape(moved.shape[0], -1)
-    if plan.is_int:
-        values = _int_values(arr, fmts[0], "x", plan.how)
-        moved_int = values.reshape(moved.shape)
-        res = _int_reduce(plan, moved_int.T, np.ones((moved.shape[0], 1), np.int64)).reshape(rest)
+    if plan.is_int:  # (M, K) @ ones(K, 1): the integer GEMM's exact sum and wrap-around
+        res = _int_reduce(plan, np.ascontiguousarray(moved.T), np.ones((moved.shape[0], 1), np.int64)).reshape(rest)
         return res[()] if axis is None else res
     moved = _check_operand(moved, fmts[0], "x", plan.how, plan.rules.ov)
     if isinstance(fmts[0], C.Binary64) and not plan.native and moved.size:
