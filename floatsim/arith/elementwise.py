@@ -78,7 +78,8 @@ def _apply(op, args, names, fmt, rounding, overflow, sr_bits, seed, random_bits,
     elif C.kernel_supports(fmt):
         dt = C.output_dtype(fmt, dtype, np.result_type(*arrays))
         result = np.empty(shape, dt)
-        flats = [_flat(a, shape) for a in arrays]
+        common = np.result_type(*(np.float32 if a.dtype == np.float16 else a.dtype for a in arrays))
+        flats = [_flat(a, shape).astype(common, copy=False) for a in arrays]  # one specialisation per dtype
         while len(flats) < 3:
             flats.append(flats[0])
         pp = rules.projection(fmt)

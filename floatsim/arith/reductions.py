@@ -191,6 +191,8 @@ def _run(plan, a, b, use_a, rows_offset=0):
                                    _ORDER_CODES[plan.order], np.int64(plan.block))
         return out
     out = np.empty((m, b.shape[1]), np.float64)
+    # one compiled specialisation: the leaves are float64 (exact) whatever the operands' dtype
+    a, b = np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
     acc, outer = plan.acc, plan.outer
     prod = plan.product if plan.round_products else acc
     rules = plan.rules
