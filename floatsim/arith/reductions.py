@@ -282,7 +282,7 @@ def sum(x, fmt=None, *, axis=None, accumulate=None, order=None, block=None, oute
             raise ValueError(f"axis={axis!r} is invalid for an array of {arr.ndim} dimension(s)")
         moved = np.moveaxis(arr, int(axis), 0)
         rest = moved.shape[1:]
-        moved = moved.reshape(moved.shape[0], -1)
+        moved = moved.reshape(moved.shape[0], int(np.prod(rest)))
     if plan.is_int:  # (M, K) @ ones(K, 1): the integer GEMM's exact sum and wrap-around
         res = _int_reduce(plan, np.ascontiguousarray(moved.T), np.ones((moved.shape[0], 1), np.int64)).reshape(rest)
         return res[()] if axis is None else res
