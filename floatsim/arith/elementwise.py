@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import core
 from ..core import _IEEE, _random_source
-from ..format import IntFormat
+from ..format import FloatFormat, IntFormat
 from ..rounding import Overflow, Rounding
 from . import _common as C
 from . import _kernels as K
@@ -273,6 +273,9 @@ sqrt.__doc__ = _doc("``sqrt(x)`` rounded once into ``fmt`` (``sqrt(-0) = -0``; n
 
 # --------------------------------------------------------------------------- exact operations
 def _exact_unary(fn, x, fmt, overflow, inputs, dtype):
+    """``fn(x)`` (negation or magnitude): exact where the result is a value of the format (signed float
+    formats, infinities included); elsewhere (unsigned formats, the most negative integer) the overflow
+    policy decides, as in :func:`floatsim.cast`."""
     fmt = C.resolve_format(fmt, "fmt")
     rules = C.resolve_rounding(fmt, "nearest_even", overflow, None)
     how = C.resolve_inputs(inputs)
@@ -282,8 +285,9 @@ def _exact_unary(fn, x, fmt, overflow, inputs, dtype):
         a = _round_operand(a, fmt, rules.ov)
     else:
         C.check_members([a], ["x"], fmt)
+    exact = isinstance(fmt, FloatFormat) and (fmt.signed or fn is np.abs)
     with np.errstate(invalid="ignore"):
-        res = core.cast(fn(a), fmt, overflow=rules.ov,
+        res = core.cast(fn(a), fmt, overflow=Overflow.IEEE if exact else rules.ov,
                         dtype=None if isinstance(fmt, IntFormat) else C.output_dtype(fmt, dtype, a.dtype))
     if isinstance(fmt, IntFormat) and all_int:
         res = np.asarray(res).astype(_int_dtype(fmt))

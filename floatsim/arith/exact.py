@@ -28,7 +28,7 @@ def _sqrt_fraction(a: Fraction, precision: int) -> Fraction:
     breakpoint and than 64 bits of stochastic-rounding resolution at this magnitude.
     """
     num, den = a.numerator, a.denominator
-    e = max(a.numerator.bit_length() - a.denominator.bit_length(), 0)
+    e = a.numerator.bit_length() - a.denominator.bit_length()  # log2(a) within 1 (negative below 1)
     t = precision + _SQRT_EXTRA_BITS - e // 2 + 2
     scaled_num = num << (2 * t) if t >= 0 else num
     scaled_den = den if t >= 0 else den << (-2 * t)
