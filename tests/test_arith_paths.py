@@ -79,3 +79,47 @@ def test_native_binary64_equals_python_floats():
             for k in range(1, 200):
                 s = s + float(a[i, k]) * float(b[k, j])  # the product of two float32 is exact in float64
             assert got[i, j] == s
+
+
+ELEMENTWISE_FORMATS = ["bfloat16", "float16", "float32", "float8_e4m3fn", "float8_e5m2fnuz", "float4_e2m1fn",
+                       "float8_e8m0fnu",
+                       fs.FloatFormat(exponent_bits=4, mantissa_bits=3, subnormals=False, name="e4m3_nosub"),
+                       fs.FloatFormat(exponent_bits=5, mantissa_bits=2, signed=False, specials="fn", name="ue5m2fn")]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fmt", ELEMENTWISE_FORMATS, ids=str)
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "fma", "sqrt"])
+def test_elementwise_fast_pass_equals_generic(fmt, op, dtype, monkeypatch):
+    """The vectorised value-domain pass of the elementwise kernel against the generic projection, on
+    values spread over the whole range (subnormal, zero, overflowing and special results included)."""
+    f = fs.get_format(fmt)
+    rng = np.random.default_rng(11)
+    codes = rng.integers(0, f.num_codes, (3, 4000))
+    vals = fs.decode(codes, f, dtype=dtype)
+    vals = np.where(np.isnan(vals), 0.0, vals) if not f.has_nan else vals
+    x, y, z = vals
+    if op == "sqrt":
+        x = np.abs(x)
+    args = {"add": (x, y), "sub": (x, y), "mul": (x, y), "div": (x, y), "fma": (x, y, z), "sqrt": (x,)}[op]
+    for mode in MODES:
+        kw = dict(rounding=mode, overflow="saturate" if not f.has_nan else None)
+        if mode.startswith("stochastic"):
+            kw["seed"] = 9
+            if mode == "stochastic_a":
+                kw["sr_bits"] = 5
+        try:
+            fast = getattr(fa, op)(*args, f, **kw)
+        except ValueError as e:  # an invalid operation in a format without NaN: both paths must raise
+            monkeypatch.setattr(core, "_USE_TABLES", False)
+            with pytest.raises(ValueError, match="no NaN"):
+                getattr(fa, op)(*args, f, **kw)
+            monkeypatch.setattr(core, "_USE_TABLES", True)
+            assert "no NaN" in str(e)
+            continue
+        monkeypatch.setattr(core, "_USE_TABLES", False)
+        generic = getattr(fa, op)(*args, f, **kw)
+        monkeypatch.setattr(core, "_USE_TABLES", True)
+        assert fast.dtype == generic.dtype == dtype
+        np.testing.assert_array_equal(fast.view(f"u{fast.itemsize}"), generic.view(f"u{fast.itemsize}"),
+                                      err_msg=f"{op} {mode}")

@@ -178,6 +178,11 @@ def is_binary(fmt, bits: int) -> bool:
             and fmt.specials is Specials.IEEE)
 
 
+def max_bits(fmt) -> np.int64:
+    """The float64 bit pattern of the format's largest finite value (the fast paths' overflow bound)."""
+    return np.array(fmt.max, np.float64).view(np.int64)[()]
+
+
 def unsupported(fmt, argument: str, what: str) -> ValueError:
     if isinstance(fmt, Binary64):
         return ValueError(f"{argument}=float64 is supported for {what} with rounding='nearest_even' and the ieee "

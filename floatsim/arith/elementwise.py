@@ -88,7 +88,7 @@ def _apply(op, args, names, fmt, rounding, overflow, sr_bits, seed, random_bits,
             errors, bad = K.elementwise_kernel(
                 code, nargs, *flats, result.reshape(-1).view(_IEEE[dt][3]), fmt.kernel_params(), pp, check_pp,
                 how == "check", rules.rnd.is_stochastic, core._NO_BITS if rbits is None else rbits, key,
-                np.int64(offset))
+                np.int64(offset), C.max_bits(fmt), core._USE_TABLES)
         if bad:
             C.check_members(arrays[:nargs], names, fmt)
         _raise_nan(errors, op, fmt)

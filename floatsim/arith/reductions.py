@@ -199,17 +199,13 @@ def _run(plan, a, b, use_a, rows_offset=0):
     with core.threads_for(out.size * max(b.shape[0], 1)):
         errors = K.reduce_kernel(
             a, b, out, use_a, _ORDER_CODES[plan.order], np.int64(plan.block), plan.round_products,
-            prod.kernel_params(), rules.projection(prod), _max_bits(prod), acc.kernel_params(),
-            rules.projection(acc), _max_bits(acc), outer.kernel_params(), rules.projection(outer), _max_bits(outer),
+            prod.kernel_params(), rules.projection(prod), C.max_bits(prod), acc.kernel_params(),
+            rules.projection(acc), C.max_bits(acc), outer.kernel_params(), rules.projection(outer), C.max_bits(outer),
             core._USE_TABLES, rules.rnd.is_stochastic, plan.shift(), plan.keys(), np.int64(rows_offset))
     if errors:
         raise ValueError(f"{errors} partial result(s) are NaN (inf - inf, or NaN inputs), but the accumulation "
                          f"format {plan.final} has no NaN")
     return out
-
-
-def _max_bits(fmt) -> np.int64:
-    return np.array(fmt.max, np.float64).view(np.int64)[()]
 
 
 def _empty(plan, shape):
