@@ -266,48 +266,66 @@ def _elementwise_fast(op, nargs, x, y, z, out, slow, fp, mode, s, max_bits, chec
 # addition loop 3x slower than on its own (measured).
 @kernel
 def _fast_add(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common mode gets its own copy (the mode folds in: 2x faster)
+    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
         return _elementwise_fast(ADD, 2, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
+                                 shift)
+    if mode == STOCHASTIC:
+        return _elementwise_fast(ADD, 2, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
                                  shift)
     return _elementwise_fast(ADD, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
 
 @kernel
 def _fast_sub(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common mode gets its own copy (the mode folds in: 2x faster)
+    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
         return _elementwise_fast(SUB, 2, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
+                                 shift)
+    if mode == STOCHASTIC:
+        return _elementwise_fast(SUB, 2, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
                                  shift)
     return _elementwise_fast(SUB, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
 
 @kernel
 def _fast_mul(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common mode gets its own copy (the mode folds in: 2x faster)
+    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
         return _elementwise_fast(MUL, 2, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
+                                 shift)
+    if mode == STOCHASTIC:
+        return _elementwise_fast(MUL, 2, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
                                  shift)
     return _elementwise_fast(MUL, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
 
 @kernel
 def _fast_div(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common mode gets its own copy (the mode folds in: 2x faster)
+    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
         return _elementwise_fast(DIV, 2, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
+                                 shift)
+    if mode == STOCHASTIC:
+        return _elementwise_fast(DIV, 2, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
                                  shift)
     return _elementwise_fast(DIV, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
 
 @kernel
 def _fast_fma(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common mode gets its own copy (the mode folds in: 2x faster)
+    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
         return _elementwise_fast(FMA, 3, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
+                                 shift)
+    if mode == STOCHASTIC:
+        return _elementwise_fast(FMA, 3, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
                                  shift)
     return _elementwise_fast(FMA, 3, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
 
 @kernel
 def _fast_sqrt(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common mode gets its own copy (the mode folds in: 2x faster)
+    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
         return _elementwise_fast(SQRT, 1, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
+                                 shift)
+    if mode == STOCHASTIC:
+        return _elementwise_fast(SQRT, 1, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
                                  shift)
     return _elementwise_fast(SQRT, 1, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
