@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 
-ORACLES = ["ml_dtypes", "gmpy2", "gfloat", "torch", "torchao", "bitsandbytes", "sklearn", "scipy"]
+ORACLES = ["ml_dtypes", "gmpy2", "gfloat", "torch", "torchao", "bitsandbytes", "sklearn", "scipy", "pychop"]
 
 
 @pytest.mark.skipif(os.environ.get("FLOATSIM_REQUIRE_ORACLES") != "1", reason="only enforced in CI (.ci/run)")
