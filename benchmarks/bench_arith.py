@@ -60,35 +60,19 @@ from bench_core import (  # noqa: E402
     _noisy,
     _parallel_copy,
     _quiet,
+    gff,
+    gfloat,
     machine_info,
+    ml_dtypes,
     ns,
+    pychop,
     ratio,
     wait_idle,
-)
+)  # the peers (ml_dtypes, gfloat, pychop) are imported once, by bench_core, each None when missing
 
 import floatsim  # noqa: E402
 import floatsim.arith as fa  # noqa: E402
 from floatsim.format import FloatFormat  # noqa: E402
-
-try:
-    import ml_dtypes
-except ImportError:  # pragma: no cover - ml_dtypes is a dependency of floatsim
-    ml_dtypes = None
-
-try:
-    import gfloat
-    from gfloat import formats as gff
-except ImportError:
-    gfloat = None
-
-try:
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        import pychop
-
-        pychop.backend("numpy")
-except Exception:  # pychop is optional
-    pychop = None
 
 SLICE = 1 << 20  # elements timed for the slow peers (pychop, gfloat)
 CHECK = 1 << 20  # elements of each elementwise result compared with the oracle

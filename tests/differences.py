@@ -459,12 +459,8 @@ def render_markdown() -> str:
         "The quantizers of `floatsim.quant` against torch 2.13, torchao 0.18.0, bitsandbytes 0.50.2 and gfloat 0.5.2",
         "(`tests/test_quant_differences.py` runs both sides of each row; examples below).",
         "",
-        "| id | oracle | floatsim | oracle | reason |",
-        "|---|---|---|---|---|",
     ]
-    for d in QUANT_DIFFERENCES:
-        agrees = "" if d.differs else " (*agrees*)"
-        lines.append(f"| `{d.id}` | {d.oracle} | `{d.floatsim_result}` | `{d.oracle_result}`{agrees} | {d.reason} |")
+    lines += _setup_table(QUANT_DIFFERENCES)
     lines += [
         "",
         "## Arithmetic layer",
@@ -472,12 +468,8 @@ def render_markdown() -> str:
         "`floatsim.arith` against pychop 0.6.2, numpy and ml_dtypes (`tests/test_arith_differences.py` runs both",
         "sides of each row; examples below).",
         "",
-        "| id | oracle | floatsim | oracle | reason |",
-        "|---|---|---|---|---|",
     ]
-    for d in ARITH_DIFFERENCES:
-        agrees = "" if d.differs else " (*agrees*)"
-        lines.append(f"| `{d.id}` | {d.oracle} | `{d.floatsim_result}` | `{d.oracle_result}`{agrees} | {d.reason} |")
+    lines += _setup_table(ARITH_DIFFERENCES)
     lines += ["", "## Kinds", "", "| kind | inputs, and the tests that sweep them |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in KINDS.items()]
     lines += ["", "## Runnable examples", "", "Every example starts with", "", "```python", PREAMBLE, "```", ""]
@@ -491,33 +483,35 @@ def render_markdown() -> str:
             "```",
             "",
         ]
-    lines += ["", "## Runnable examples: quantization layer", "", "Every example starts with", "", "```python",
-              QUANT_PREAMBLE, "```", ""]
-    for d in QUANT_DIFFERENCES:
-        lines += [
-            f"### `{d.id}`",
-            "",
-            "```python",
-            d.setup,
-            f"{d.floatsim_code}  # floatsim: {d.floatsim_result}",
-            f"{d.oracle_code}  # {d.oracle}: {d.oracle_result}",
-            "```",
-            "",
-        ]
-    lines += ["", "## Runnable examples: arithmetic layer", "", "Every example starts with", "", "```python",
-              ARITH_PREAMBLE, "```", ""]
-    for d in ARITH_DIFFERENCES:
-        lines += [
-            f"### `{d.id}`",
-            "",
-            "```python",
-            d.setup,
-            f"{d.floatsim_code}  # floatsim: {d.floatsim_result}",
-            f"{d.oracle_code}  # {d.oracle}: {d.oracle_result}",
-            "```",
-            "",
-        ]
+    lines += _setup_examples("quantization layer", QUANT_PREAMBLE, QUANT_DIFFERENCES)
+    lines += _setup_examples("arithmetic layer", ARITH_PREAMBLE, ARITH_DIFFERENCES)
     return "\n".join(lines)
+
+
+def _setup_table(rows) -> list[str]:
+    """The table rows of a layer's differences (QuantDifference rows)."""
+    lines = ["| id | oracle | floatsim | oracle | reason |", "|---|---|---|---|---|"]
+    for d in rows:
+        agrees = "" if d.differs else " (*agrees*)"
+        lines.append(f"| `{d.id}` | {d.oracle} | `{d.floatsim_result}` | `{d.oracle_result}`{agrees} | {d.reason} |")
+    return lines
+
+
+def _setup_examples(layer: str, preamble: str, rows) -> list[str]:
+    """The runnable examples of a layer's differences (QuantDifference rows)."""
+    lines = ["", f"## Runnable examples: {layer}", "", "Every example starts with", "", "```python", preamble, "```", ""]
+    for d in rows:
+        lines += [
+            f"### `{d.id}`",
+            "",
+            "```python",
+            d.setup,
+            f"{d.floatsim_code}  # floatsim: {d.floatsim_result}",
+            f"{d.oracle_code}  # {d.oracle}: {d.oracle_result}",
+            "```",
+            "",
+        ]
+    return lines
 
 
 if __name__ == "__main__":
