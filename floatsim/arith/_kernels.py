@@ -84,6 +84,7 @@ ADD, SUB, MUL, DIV, FMA, SQRT = 0, 1, 2, 3, 4, 5
 SEQUENTIAL, PAIRWISE, BLOCKED = 0, 1, 2
 
 _U0 = np.uint64(0)
+_NO_RBITS = np.zeros(0, np.uint64)
 _SPLITTER = 134217729.0  # 2**27 + 1: Veltkamp's constant for splitting a float64 into 26 + 26 bits
 _MINUS_ZERO = np.int64(-0x8000000000000000)  # bit pattern of -0.0 as int64
 _F64_M, _F64_BIAS, _F64_E = 52, 1023, 11
@@ -255,7 +256,7 @@ def _elementwise_fast(op, nargs, x, y, z, out, slow, fp, mode, s, max_bits, chec
         ok = ok & (members | ~check)
         if out.itemsize == 8:
             out[i] = bits_of(v)
-        elif out.itemsize == 4:
+        else:  # float32 output (the only other width the fast kernel is called with)
             out[i] = np.float32(v).view(np.int32)
         slow[i] = ~ok
         nslow += np.int64(~ok)
@@ -331,30 +332,27 @@ def _fast_sqrt(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, sh
 
 
 @kernel
-def _elementwise_chunk(op, nargs, x, y, z, out, fp, pp, check_pp, check, stochastic, rbits, key, offset, max_bits,
-                       fast):
+def _elementwise_chunk(op, nargs, x, y, z, out, fp, pp, check_pp, check, stochastic, key, offset, max_bits):
     shift = np.uint64(64 - pp.sr_bits) if stochastic else _U0
-    slow = np.ones(out.size, np.bool_)
-    nslow = out.size
-    # one compiled fast pass per operation (the operation folds into it; caller's random bits: generic)
-    if fast and out.itemsize >= 4 and rbits.size == 0:
-        s = np.int64(52) - fp.mant_bits
-        m = pp.mode
-        if op == ADD:
-            nslow = _fast_add(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
-        elif op == SUB:
-            nslow = _fast_sub(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
-        elif op == MUL:
-            nslow = _fast_mul(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
-        elif op == DIV:
-            nslow = _fast_div(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
-        elif op == FMA:
-            nslow = _fast_fma(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
-        else:
-            nslow = _fast_sqrt(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
+    slow = np.empty(out.size, np.bool_)
+    s = np.int64(52) - fp.mant_bits
+    m = pp.mode
+    # one compiled fast pass per operation (the operation folds into it)
+    if op == ADD:
+        nslow = _fast_add(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
+    elif op == SUB:
+        nslow = _fast_sub(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
+    elif op == MUL:
+        nslow = _fast_mul(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
+    elif op == DIV:
+        nslow = _fast_div(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
+    elif op == FMA:
+        nslow = _fast_fma(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
+    else:
+        nslow = _fast_sqrt(x, y, z, out, slow, fp, m, s, max_bits, check, key, offset, shift)
     if nslow == 0:
         return 0, 0
-    return _elementwise_generic(op, nargs, x, y, z, out, slow, fp, pp, check_pp, check, stochastic, rbits, key,
+    return _elementwise_generic(op, nargs, x, y, z, out, slow, fp, pp, check_pp, check, stochastic, _NO_RBITS, key,
                                 offset)
 
 
@@ -380,23 +378,37 @@ def _elementwise_generic(op, nargs, x, y, z, out, slow, fp, pp, check_pp, check,
 
 
 @parallel_kernel
-def elementwise_kernel(op, nargs, x, y, z, out, fp, pp, check_pp, check, stochastic, rbits, key, offset, max_bits,
-                       fast):
-    """``out = round(op(x, y, z))`` as bit patterns of ``out``'s float dtype.
+def elementwise_kernel(op, nargs, x, y, z, out, fp, pp, check_pp, check, stochastic, key, offset, max_bits):
+    """``out = round(op(x, y, z))`` as bit patterns of ``out``'s float dtype (same width as ``x``: float32
+    into int32, float64 into int64), with seeded random bits.
 
     Each chunk takes a vectorised pass in the value domain (:func:`member_fast`,
     :func:`round_fast`) and redoes what it could not decide with the generic check and
-    projection (``fast=False``: everything generic). Returns ``(errors, bad)``: results
-    that are NaN in a format without NaN, and inputs that are not values of the format
-    (counted only when ``check``).
+    projection. Returns ``(errors, bad)``: results that are NaN in a format without NaN,
+    and inputs that are not values of the format (counted only when ``check``).
     """
     errors = 0
     bad = 0
     for c in prange(num_chunks(out.size)):
         lo, hi = chunk_bounds(c, out.size)
-        rb = rbits[lo:hi] if rbits.size > 0 else rbits
         e, b = _elementwise_chunk(op, nargs, x[lo:hi], y[lo:hi], z[lo:hi], out[lo:hi], fp, pp, check_pp, check,
-                                  stochastic, rb, key, offset + lo, max_bits, fast)
+                                  stochastic, key, offset + lo, max_bits)
+        errors += e
+        bad += b
+    return errors, bad
+
+
+@parallel_kernel
+def elementwise_generic_kernel(op, nargs, x, y, z, out, fp, pp, check_pp, check, stochastic, rbits, key, offset):
+    """:func:`elementwise_kernel` with the generic pass only: any output width, the caller's random bits
+    (``rbits``), and the reference for the fast pass (``FLOATSIM_NO_TABLES=1``)."""
+    errors = 0
+    bad = 0
+    for c in prange(num_chunks(out.size)):
+        lo, hi = chunk_bounds(c, out.size)
+        rb = rbits[lo:hi] if rbits.size > 0 else rbits
+        e, b = _elementwise_generic(op, nargs, x[lo:hi], y[lo:hi], z[lo:hi], out[lo:hi], np.ones(hi - lo, np.bool_),
+                                    fp, pp, check_pp, check, stochastic, rb, key, offset + lo)
         errors += e
         bad += b
     return errors, bad

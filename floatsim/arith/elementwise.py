@@ -78,23 +78,32 @@ def _apply(op, args, names, fmt, rounding, overflow, sr_bits, seed, random_bits,
     elif C.kernel_supports(fmt):
         dt = C.output_dtype(fmt, dtype, np.result_type(*arrays))
         result = np.empty(shape, dt)
+        if out is not None and isinstance(out, np.ndarray) and out.flags.c_contiguous:
+            result = core._check_out(out, shape, dt)  # written in place (raises for a wrong shape / dtype)
         common = np.result_type(*(np.float32 if a.dtype == np.float16 else a.dtype for a in arrays))
         flats = [_flat(a, shape).astype(common, copy=False) for a in arrays]  # one specialisation per dtype
         while len(flats) < 3:
             flats.append(flats[0])
         pp = rules.projection(fmt)
         check_pp = C.Rules(Rounding.NEAREST_EVEN, Overflow.IEEE, 0).projection(fmt)
+        fp, check = fmt.kernel_params(), how == "check"
+        dst = result.reshape(-1).view(_IEEE[dt][3])
         with core.threads_for(size):
-            errors, bad = K.elementwise_kernel(
-                code, nargs, *flats, result.reshape(-1).view(_IEEE[dt][3]), fmt.kernel_params(), pp, check_pp,
-                how == "check", rules.rnd.is_stochastic, core._NO_BITS if rbits is None else rbits, key,
-                np.int64(offset), C.max_bits(fmt), core._USE_TABLES)
+            if core._USE_TABLES and rbits is None and dst.itemsize == flats[0].itemsize:
+                # the vectorised value-domain pass, compiled for float32 -> float32 and float64 -> float64 only
+                errors, bad = K.elementwise_kernel(code, nargs, *flats, dst, fp, pp, check_pp, check,
+                                                   rules.rnd.is_stochastic, key, np.int64(offset), C.max_bits(fmt))
+            else:
+                errors, bad = K.elementwise_generic_kernel(code, nargs, *flats, dst, fp, pp, check_pp, check,
+                                                           rules.rnd.is_stochastic,
+                                                           core._NO_BITS if rbits is None else rbits, key,
+                                                           np.int64(offset))
         if bad:
             C.check_members(arrays[:nargs], names, fmt)
         _raise_nan(errors, op, fmt)
     else:
         result = _wide(op, arrays, names, shape, fmt, rules, rbits, key, offset, how, nargs, dtype)
-    if out is not None:
+    if out is not None and result is not out:
         target = core._check_out(out, shape, result.dtype)
         target[...] = result
         result = target
