@@ -263,72 +263,48 @@ def _elementwise_fast(op, nargs, x, y, z, out, slow, fp, mode, s, max_bits, chec
     return nslow
 
 
-# Six separately compiled fast passes: inlined together into one chunk function, LLVM compiled the
-# addition loop 3x slower than on its own (measured).
-@kernel
-def _fast_add(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
-        return _elementwise_fast(ADD, 2, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
+@helper
+def _fast_by_mode(op, nargs, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
+    """The fast pass with the common modes folded in (their own copies: 2x faster than a runtime mode)."""
+    if mode == NEAREST_EVEN:
+        return _elementwise_fast(op, nargs, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
                                  shift)
     if mode == STOCHASTIC:
-        return _elementwise_fast(ADD, 2, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
+        return _elementwise_fast(op, nargs, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
                                  shift)
-    return _elementwise_fast(ADD, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
+    return _elementwise_fast(op, nargs, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
+
+
+# Six separately compiled fast passes, one per operation (the operation folds in): inlined together
+# into one chunk function, LLVM compiled the addition loop 3x slower than on its own (measured).
+@kernel
+def _fast_add(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
+    return _fast_by_mode(ADD, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
 
 @kernel
 def _fast_sub(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
-        return _elementwise_fast(SUB, 2, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
-                                 shift)
-    if mode == STOCHASTIC:
-        return _elementwise_fast(SUB, 2, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
-                                 shift)
-    return _elementwise_fast(SUB, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
+    return _fast_by_mode(SUB, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
 
 @kernel
 def _fast_mul(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
-        return _elementwise_fast(MUL, 2, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
-                                 shift)
-    if mode == STOCHASTIC:
-        return _elementwise_fast(MUL, 2, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
-                                 shift)
-    return _elementwise_fast(MUL, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
+    return _fast_by_mode(MUL, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
 
 @kernel
 def _fast_div(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
-        return _elementwise_fast(DIV, 2, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
-                                 shift)
-    if mode == STOCHASTIC:
-        return _elementwise_fast(DIV, 2, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
-                                 shift)
-    return _elementwise_fast(DIV, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
+    return _fast_by_mode(DIV, 2, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
 
 @kernel
 def _fast_fma(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
-        return _elementwise_fast(FMA, 3, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
-                                 shift)
-    if mode == STOCHASTIC:
-        return _elementwise_fast(FMA, 3, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
-                                 shift)
-    return _elementwise_fast(FMA, 3, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
+    return _fast_by_mode(FMA, 3, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
 
 @kernel
 def _fast_sqrt(x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift):
-    if mode == NEAREST_EVEN:  # the common modes get their own copies (the mode folds in: 2x faster)
-        return _elementwise_fast(SQRT, 1, x, y, z, out, slow, fp, NEAREST_EVEN, s, max_bits, check, key, offset,
-                                 shift)
-    if mode == STOCHASTIC:
-        return _elementwise_fast(SQRT, 1, x, y, z, out, slow, fp, STOCHASTIC, s, max_bits, check, key, offset,
-                                 shift)
-    return _elementwise_fast(SQRT, 1, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
+    return _fast_by_mode(SQRT, 1, x, y, z, out, slow, fp, mode, s, max_bits, check, key, offset, shift)
 
 
 @kernel
