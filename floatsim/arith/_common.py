@@ -23,7 +23,6 @@ MAX_EXPONENT = 480
 INPUTS = ("check", "round")
 ORDERS = ("sequential", "pairwise", "blocked")
 
-_UNSET = object()
 
 
 # --------------------------------------------------------------------------- context
