@@ -24,7 +24,6 @@ INPUTS = ("check", "round")
 ORDERS = ("sequential", "pairwise", "blocked")
 
 
-
 # --------------------------------------------------------------------------- context
 @dataclasses.dataclass(frozen=True)
 class _Settings:
