@@ -19,7 +19,7 @@ def __getattr__(name):
     if name in ("quant", "arith"):
         import importlib
 
-        return importlib.import_module(".quant", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'floatsim' has no attribute {name!r}")
 
 __all__ = [

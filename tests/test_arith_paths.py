@@ -123,3 +123,12 @@ def test_elementwise_fast_pass_equals_generic(fmt, op, dtype, monkeypatch):
         assert fast.dtype == generic.dtype == dtype
         np.testing.assert_array_equal(fast.view(f"u{fast.itemsize}"), generic.view(f"u{fast.itemsize}"),
                                       err_msg=f"{op} {mode}")
+
+
+def test_lazy_layer_attributes_are_the_right_modules():
+    """``fs.arith`` and ``fs.quant`` are imported on first use, each as itself."""
+    import floatsim.quant
+
+    assert fs.arith is fa
+    assert fs.quant is floatsim.quant
+    assert fs.arith.add(np.float32(1.0), np.float32(2.0), "bfloat16") == 3.0
