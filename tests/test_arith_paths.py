@@ -132,3 +132,12 @@ def test_lazy_layer_attributes_are_the_right_modules():
     assert fs.arith is fa
     assert fs.quant is floatsim.quant
     assert fs.arith.add(np.float32(1.0), np.float32(2.0), "bfloat16") == 3.0
+
+
+def test_float64_by_name_in_every_verb():
+    """float64 (binary64, accepted by name) through the exact and comparison verbs as well as the arithmetic."""
+    x, y = np.float64([0.1, -0.0, np.inf]), np.float64([0.2, 0.0, 1.0])
+    np.testing.assert_array_equal(fa.lt(x, y, "float64"), x < y)
+    np.testing.assert_array_equal(fa.neg(x, "float64").view(np.uint64), np.negative(x).view(np.uint64))
+    np.testing.assert_array_equal(fa.abs(x, "float64"), np.abs(x))
+    assert fa.add(x[0], y[0], "float64") == 0.1 + 0.2  # Python floats: IEEE binary64, nearest even

@@ -11,6 +11,7 @@ import secrets
 
 import numpy as np
 
+from .._jit import threads_for
 from ..core import _float_input, _key, _projection, _resolve_overflow, _resolve_sr_bits
 from ..format import FloatFormat, IntFormat, Specials
 from ..formats import get_format
@@ -204,6 +205,10 @@ class Rules:
         return _projection(fmt, self.rnd, self.ov, self.sr_bits)
 
 
+#: the rounding of membership checks: a value of the format is its own nearest-even, IEEE-overflow cast
+CHECK = Rules(Rounding.NEAREST_EVEN, Overflow.IEEE, 0)
+
+
 def resolve_rounding(fmt, rounding, overflow, sr_bits) -> Rules:
     rnd = Rounding.parse(setting("rounding", rounding, "nearest_even"))
     ov = _resolve_overflow(fmt, setting("overflow", overflow, None))
@@ -247,10 +252,10 @@ def first_nonmember(arr: np.ndarray, fmt) -> tuple[int, float]:
     """Flat index and value of the first element of ``arr`` that is not a value of ``fmt`` (slow path)."""
     from ..core import cast
 
-    flat = arr.reshape(-1).astype(np.float64)
+    flat = arr.reshape(-1)
     with np.errstate(invalid="ignore"):
         for start in range(0, flat.size, 1 << 16):
-            part = flat[start:start + (1 << 16)]
+            part = flat[start:start + (1 << 16)].astype(np.float64)  # a chunk at a time: no input-sized copy
             if isinstance(fmt, IntFormat):
                 ok = np.isfinite(part) & (part == np.round(part)) & (part >= fmt.min) & (part <= fmt.max)
             else:
@@ -279,7 +284,22 @@ def not_in_format(argument: str, fmt, arr: np.ndarray) -> ValueError:
 
 
 def check_members(arrays, names, fmt) -> None:
-    """Raise :func:`not_in_format` for the first operand holding a non-value of ``fmt``."""
+    """Raise :func:`not_in_format` for the first operand holding a non-value of ``fmt``.
+
+    Formats of the compiled path are checked by a kernel (no temporaries); the slow
+    :func:`first_nonmember` runs only to find the culprit, or for the other formats.
+    """
+    from . import _kernels as K
+
+    compiled = kernel_supports(fmt)
     for a, n in zip(arrays, names, strict=False):
-        if first_nonmember(a, fmt)[0] >= 0:
+        if compiled:
+            flat = np.ascontiguousarray(a).reshape(-1)
+            if flat.dtype not in (np.float32, np.float64):
+                flat = flat.astype(np.float32 if flat.dtype == np.float16 else np.float64)
+            with threads_for(flat.size):
+                bad = K.count_nonmembers(flat, fmt.kernel_params(), CHECK.projection(fmt))
+            if bad:
+                raise not_in_format(n, fmt, a)
+        elif not is_binary(fmt, 64) and first_nonmember(a, fmt)[0] >= 0:
             raise not_in_format(n, fmt, a)

@@ -85,7 +85,7 @@ def _apply(op, args, names, fmt, rounding, overflow, sr_bits, seed, random_bits,
         while len(flats) < 3:
             flats.append(flats[0])
         pp = rules.projection(fmt)
-        check_pp = C.Rules(Rounding.NEAREST_EVEN, Overflow.IEEE, 0).projection(fmt)
+        check_pp = C.CHECK.projection(fmt)
         fp, check = fmt.kernel_params(), how == "check"
         dst = result.reshape(-1).view(_IEEE[dt][3])
         with core.threads_for(size):
@@ -120,7 +120,7 @@ def _wide(op, arrays, names, shape, fmt, rules, rbits, key, offset, how, nargs, 
     """Formats beyond the compiled path: native float64 where it is the same thing, else exact Python."""
     dt = C.output_dtype(fmt, dtype, np.float64)
     wide = [np.broadcast_to(np.asarray(a, np.float64), shape) for a in arrays]
-    if how == "check" and not C.is_binary(fmt, 64):
+    if how == "check":
         C.check_members(arrays, names, fmt)
     if C.is_binary(fmt, 64):
         if rules.rnd is not Rounding.NEAREST_EVEN or rules.ov not in (Overflow.IEEE, Overflow.SAT_NONE) or op == "fma":
@@ -294,6 +294,9 @@ def _exact_unary(fn, x, fmt, overflow, inputs, dtype):
         a = _round_operand(a, fmt, rules.ov)
     else:
         C.check_members([a], ["x"], fmt)
+    if isinstance(fmt, C.Binary64):  # float64 negation and magnitude are exact
+        res = fn(np.asarray(a, np.float64)).astype(C.output_dtype(fmt, dtype, np.float64))
+        return res[()] if scalar else res
     exact = isinstance(fmt, FloatFormat) and (fmt.signed or fn is np.abs)
     with np.errstate(invalid="ignore"):
         res = core.cast(fn(a), fmt, overflow=Overflow.IEEE if exact else rules.ov,
