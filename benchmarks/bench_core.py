@@ -720,8 +720,8 @@ def _conditions(cond):
     }
 
 
-def render_text(machine, args, tables, target_tbl, cond):
-    lines = ["floatsim benchmark", "=" * 18]
+def render_text(machine, args, tables, target_tbl, cond, title="floatsim benchmark"):
+    lines = [title, "=" * len(title)]
     lines += [f"{k:20s} {v}" for k, v in {**machine, **_conditions(cond)}.items()]
     if _noisy(cond):
         lines.append("WARNING: the machine was busy with other work; absolute times are noisy, ratios less so.")

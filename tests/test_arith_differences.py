@@ -1,25 +1,13 @@
-"""Both sides of every row of the arithmetic part of tests/differences.py (so the table cannot go stale)."""
+"""Both sides of every row of the arithmetic part of tests/differences.py (so the table cannot go stale).
+
+The rows have the shape of the quantization rows and are checked the same way (exact values).
+"""
 
 import math
 
-import numpy as np
 import pytest
 from differences import ARITH_DIFFERENCES, ARITH_PREAMBLE
-
-
-def _same(a, b):
-    if isinstance(a, str) or isinstance(b, str):
-        return a == b
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return np.float32(a) == np.float32(b) and math.copysign(1, a) == math.copysign(1, b)
-
-
-def _run(ns, code):
-    try:
-        return eval(code, ns)  # noqa: S307 - the table's own snippets
-    except ValueError:
-        return "ValueError"
+from test_quant_differences import _run, _same
 
 
 @pytest.mark.parametrize("row", ARITH_DIFFERENCES, ids=lambda d: d.id)
