@@ -1,7 +1,7 @@
 """Elementwise operations in exact pure-Python arithmetic (integers and Fractions).
 
 The path for formats the compiled kernels do not cover (precision above 26 bits, as
-float64 itself, or exponents beyond +-480): about 10-50 microseconds per element. The
+float64 itself, or exponents beyond +-480), element by element in Python: meant for small arrays. The
 exact result is rounded by :func:`floatsim.reference.round_to_code`, so the rules are
 the core's. Non-finite inputs and invalid operations take their IEEE 754 result from
 float64 arithmetic, which is exact for them (±inf, NaN, signed zeros).
