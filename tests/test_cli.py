@@ -191,6 +191,9 @@ def test_readme_commands_match_ci():
     readme_lines = README.read_text(encoding="utf-8").splitlines()
     assert command in readme_lines
     assert "pip install . && floatsim table float8_e4m3fn" in readme_lines
+    docs = ci.split('DOCS_COMMAND="', 1)[1].split('"\n', 1)[0]
+    assert docs == "pip install -e '.[docs]' && mkdocs build"
+    assert docs in readme_lines
 
 
 def test_number_formatting():

@@ -8,6 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["README.md", "docs/quantization.md", "docs/arithmetic.md"]
+# a page whose examples need an optional package says so on a line of its own: <!-- doctest: requires torch -->
+REQUIRES = re.compile(r"<!-- doctest: requires ([\w, ]+) -->")
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -16,6 +18,9 @@ def test_python_blocks_of_page(page):
     if not path.exists():
         pytest.skip(f"{page} not present (installed package)")
     text = path.read_text(encoding="utf-8")
+    for match in REQUIRES.finditer(text):
+        for module in match.group(1).replace(",", " ").split():
+            pytest.importorskip(module, reason=f"{page} needs {module} (the oracle extra)")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert blocks, f"{page} has no python block"
     parser = doctest.DocTestParser()
