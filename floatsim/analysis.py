@@ -1,10 +1,23 @@
-"""Analysis helpers: value tables, neighbours, ulp, binades, format comparisons.
+"""Inspect number formats: value tables, neighbours, ulp, rounding explanations, binades and comparisons.
 
-Everything here is built on the public verbs (:func:`floatsim.encode`,
-:func:`floatsim.decode`, :func:`floatsim.cast`) and the format descriptor; no
-value is assembled from bits here. Splitting a code into its sign / exponent /
+This module answers questions about a format rather than converting arrays. Which values does it hold and
+how are they encoded (`value_table`, `classify_values`, `binades`)? What are the neighbours of a number in
+the format, and how far apart are they (`next_up`, `next_down`, `ulp`)? How does one number round under each
+rounding mode (`explain`, `explain_text`)? How many codes lie in a range (`count_within`, `share_within`)?
+How do formats compare (`compare`), and how much error does rounding a sample into them cause
+(`quantization_error`, `sample_distribution`)? The command line tool uses these functions for
+`floatsim table`, `info`, `explain` and `compare`.
+
+Every function takes the format as a descriptor (`floatsim.FloatFormat`, `floatsim.IntFormat`), a name
+(`"float8_e4m3fn"`) or a dtype. A *code* is the unsigned integer whose bits encode a value (`0x38` is 1.0 in
+`float8_e4m3fn`). Values are returned as Python floats or float64 arrays.
+
+Everything here is built on the public verbs (`floatsim.encode`, `floatsim.decode`, `floatsim.cast`) and the
+format descriptor; no value is assembled from bits here. Splitting a code into its sign / exponent /
 mantissa fields by the descriptor's widths is the only bit work done.
 
+Examples
+--------
 >>> from floatsim.analysis import next_up, ulp
 >>> float(next_up(1.0, "float8_e4m3fn")), float(ulp(1.0, "float8_e4m3fn"))
 (1.125, 0.125)
@@ -26,8 +39,8 @@ __all__ = [
     "count_within", "share_within", "compare", "quantization_error", "DETERMINISTIC_MODES",
 ]
 
-#: The deterministic rounding modes that :func:`explain` reports.
 DETERMINISTIC_MODES = ("nearest_even", "nearest_away", "toward_zero", "toward_positive", "toward_negative", "odd")
+"""The six deterministic rounding modes, in the order `explain` reports them (a tuple of str)."""
 
 _MAX_ROWS = 1 << 20
 
@@ -115,39 +128,60 @@ def _codes_in_range(fmt, lo: float, hi: float) -> np.ndarray:
 
 
 def value_table(fmt, *, codes=None, value_range=None) -> list[dict]:
-    """One row per code: its fields, class and exact value.
+    """List codes of a format, one row per code: its bit fields, class and exact value.
+
+    By default every code of the format is listed, in code order; this needs a format of at most 16 bits. For a
+    wider format, choose the rows with `codes` or `value_range`.
 
     Parameters
     ----------
-    fmt : str, FloatFormat, IntFormat or dtype
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        The format, or its name (`"float8_e4m3fn"`) or dtype.
     codes : range or array_like of int, optional
-        The codes to list (default: every code, for formats of at most 16 bits).
-    value_range : (lo, hi), optional
-        List every finite code whose value lies in ``[lo, hi]`` (at most
-        ``2**20`` rows), in code order.
+        The codes to list, in the order given (at most `2**20` of them). Each must lie in `[0, 2**bits)`.
+    value_range : tuple of (float, float), optional
+        `(lo, hi)`: list every code whose value is finite and lies in `[lo, hi]` (at most `2**20` rows), in code
+        order. Both zeros are listed when the range holds 0.
 
     Returns
     -------
     list of dict
-        Keys: ``code``, ``sign``, ``exponent_field``, ``mantissa_field``,
-        ``bits`` (grouped, e.g. ``"0 1111 110"``), ``cls`` (``"zero"``,
-        ``"subnormal"``, ``"normal"``, ``"inf"``, ``"nan"``; ``"int"`` for integer
-        formats), ``exponent`` (unbiased; ``emin`` for subnormals; None for zero,
-        NaN, infinities and integers), ``value`` (float), ``hex`` (``float.hex``
-        of the value, or ``"nan"`` / ``"inf"`` / ``"-inf"``) and ``fraction`` (the
-        exact value as a string, None for NaN / infinities).
+        One dict per code, with the keys `code` (int), `sign` (0 or 1), `exponent_field` and `mantissa_field`
+        (ints; None for integer formats), `bits` (the bits grouped as sign, exponent and mantissa, e.g.
+        `"0 1111 110"`; ungrouped for integer formats), `cls` (`"zero"`, `"subnormal"`, `"normal"`, `"inf"`,
+        `"nan"`; `"int"` for integer formats, see `classify_values`), `exponent` (unbiased; `emin` for
+        subnormals; None for zero, NaN, infinities and integers), `value` (float), `hex` (`float.hex` of the
+        value, or `"nan"` / `"inf"` / `"-inf"`) and `fraction` (the exact value as a string such as `"3/512"`;
+        None for NaN and infinities).
 
     Raises
     ------
     ValueError
-        For a format wider than 16 bits without ``codes`` or ``value_range``, for
-        both given, or for a ``value_range`` with more than ``2**20`` values.
+        For a format wider than 16 bits without `codes` or `value_range`; for both given; for a code outside
+        the format; for more than `2**20` rows; for an unknown format name. On a format wider than 16 bits, also
+        for a `value_range` with `lo > hi` or a NaN bound (on a narrower one such a range gives an empty list).
+    TypeError
+        For `codes` that are not integers.
 
     Examples
     --------
     >>> rows = value_table("float4_e2m1fn")
     >>> len(rows), rows[7]["bits"], rows[7]["value"], rows[1]["cls"]
     (16, '0 11 1', 6.0, 'subnormal')
+
+    One code of a wider format, and every value in a range:
+
+    >>> row = value_table("float8_e4m3fn", codes=[0x03])[0]
+    >>> row["bits"], row["cls"], row["exponent"], row["fraction"]
+    ('0 0000 011', 'subnormal', -6, '3/512')
+    >>> [r["hex"] for r in value_table("float32", value_range=(1.0, 1.0000002))]
+    ['0x1.0000000000000p+0', '0x1.0000020000000p+0']
+
+    A NaN code has no exponent and no exact value:
+
+    >>> row = value_table("float8_e4m3fn", codes=[0x7F])[0]
+    >>> row["cls"], row["exponent"], row["fraction"]
+    ('nan', None, None)
     """
     fmt = get_format(fmt)
     if codes is not None and value_range is not None:
@@ -197,13 +231,38 @@ def value_table(fmt, *, codes=None, value_range=None) -> list[dict]:
 
 
 def classify_values(values, fmt) -> np.ndarray:
-    """Class of decoded values of ``fmt``: ``"nan"``, ``"inf"``, ``"zero"``, ``"subnormal"``, ``"normal"``
-    (``"int"`` for integer formats), from the values and the descriptor alone.
+    """Classify values of a format as `"zero"`, `"subnormal"`, `"normal"`, `"inf"` or `"nan"`.
+
+    The class is decided from the value and the format descriptor alone, without the code: zeros, NaN and
+    infinities are recognised by value, and a nonzero finite value is `"subnormal"` when its magnitude is below
+    the format's smallest normal value. Every value of an integer format is `"int"`.
+
+    Parameters
+    ----------
+    values : array_like of float
+        Decoded values of `fmt` (for example the output of `floatsim.decode`), any shape.
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        The format the values belong to, or its name or dtype.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        The class of each value (`"nan"`, `"inf"`, `"zero"`, `"subnormal"`, `"normal"`, or `"int"` for an
+        integer format), with the shape of `values` and dtype `<U9`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format name.
 
     Examples
     --------
     >>> classify_values([0.0, 0.5, 6.0, -0.0], "float4_e2m1fn").tolist()
     ['zero', 'subnormal', 'normal', 'zero']
+    >>> classify_values([float("nan"), float("-inf"), 2.0**-15], "float8_e5m2").tolist()
+    ['nan', 'inf', 'subnormal']
+    >>> classify_values([-3.0, 7.0], "int4").tolist()
+    ['int', 'int']
     """
     fmt = get_format(fmt)
     v = np.asarray(values, dtype=np.float64)
@@ -221,25 +280,35 @@ def classify_values(values, fmt) -> np.ndarray:
 
 
 def next_up(x, fmt):
-    """The smallest value of ``fmt`` strictly above ``x`` (``x`` need not be representable).
+    """The smallest value of `fmt` strictly above `x` (`x` need not be representable).
 
-    Above the largest finite value the result is ``inf`` where the format has
-    infinities, else NaN; NaN stays NaN. ``next_up(-0.0)`` and ``next_up(0.0)`` are
-    the smallest subnormal.
+    At or above the largest finite value (`x = inf` included) the result is `inf` where the format has
+    infinities, else NaN; NaN stays NaN. `next_up(0.0)` and `next_up(-0.0)` are the smallest positive value (the
+    smallest subnormal where the format has subnormals).
 
     Parameters
     ----------
-    x : float or array_like
-    fmt : str, FloatFormat, IntFormat or dtype
+    x : float or array_like of float
+        The starting points, any shape.
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        The format, or its name or dtype.
 
     Returns
     -------
-    numpy.float64 or ndarray of float64
+    numpy.float64 or numpy.ndarray of float64
+        A `numpy.float64` for a scalar `x`, else an array of the shape of `x`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format name.
 
     Examples
     --------
     >>> float(next_up(1.0, "float8_e4m3fn")), float(next_up(1.01, "float8_e4m3fn"))
     (1.125, 1.125)
+    >>> next_up([0.0, 2.5, 6.0], "float4_e2m1fn")
+    array([0.5, 3. , nan])
     >>> float(next_up(448.0, "float8_e4m3fn")), float(next_up(-0.0, "float16"))
     (nan, 5.960464477539063e-08)
     """
@@ -256,15 +325,37 @@ def next_up(x, fmt):
 
 
 def next_down(x, fmt):
-    """The largest value of ``fmt`` strictly below ``x`` (``x`` need not be representable).
+    """The largest value of `fmt` strictly below `x` (`x` need not be representable).
 
-    Below the most negative finite value the result is ``-inf`` where the format
-    has it, else NaN; NaN stays NaN.
+    At or below the smallest finite value (`x = -inf` included) the result is `-inf` where the format has
+    it, else NaN; NaN stays NaN. For an unsigned format the smallest finite value is its smallest positive
+    value or zero.
+
+    Parameters
+    ----------
+    x : float or array_like of float
+        The starting points, any shape.
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        The format, or its name or dtype.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray of float64
+        A `numpy.float64` for a scalar `x`, else an array of the shape of `x`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format name.
 
     Examples
     --------
     >>> float(next_down(1.0, "float8_e4m3fn")), float(next_down(0.0, "float4_e2m1fn"))
     (0.9375, -0.5)
+    >>> next_down([-57344.0, float("inf")], "float8_e5m2")
+    array([  -inf, 57344.])
+    >>> float(next_down(0.0, "uint4"))
+    nan
     """
     fmt = get_format(fmt)
     a, scalar = _as_f64(x)
@@ -280,18 +371,36 @@ def next_down(x, fmt):
 
 
 def ulp(x, fmt):
-    """Unit in the last place: the gap between the values of ``fmt`` around ``|x|``.
+    """Unit in the last place: the gap between the values of `fmt` around `|x|`.
 
-    For a representable ``x`` this is ``next_up(|x|) - |x|`` (at a power of two,
-    the gap above), except at the largest finite value, where it is the gap
-    below (so it is finite). For ``|x|`` beyond the largest value it is that gap
-    too; it is NaN for NaN and infinite ``x``. Unlike :func:`numpy.spacing` the
-    result is never negative.
+    For a representable `x` this is `next_up(|x|) - |x|` (at a power of two, the gap above), except at the
+    largest finite value, where it is the gap below (so it is finite). For `|x|` between two values it is the
+    gap between them; for `|x|` beyond the largest value it is the gap below the largest value. It is NaN for
+    NaN and infinite `x`. Unlike `numpy.spacing` the result is never negative.
+
+    Parameters
+    ----------
+    x : float or array_like of float
+        The points to measure at, any shape.
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        The format, or its name or dtype.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray of float64
+        A `numpy.float64` for a scalar `x`, else an array of the shape of `x`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format name.
 
     Examples
     --------
     >>> [float(u) for u in ulp([1.0, -1.0, 448.0, 0.0], "float8_e4m3fn")]
     [0.125, 0.125, 32.0, 0.001953125]
+    >>> float(ulp(1000.0, "float8_e4m3fn")), float(ulp(float("inf"), "float8_e4m3fn"))
+    (32.0, nan)
     """
     fmt = get_format(fmt)
     a, scalar = _as_f64(x)
@@ -310,32 +419,55 @@ def ulp(x, fmt):
 
 
 def explain(x, fmt, *, overflow="ieee") -> dict:
-    """How ``x`` rounds into ``fmt`` under every deterministic rounding mode.
+    """How `x` rounds into `fmt` under every deterministic rounding mode.
+
+    For each mode of `DETERMINISTIC_MODES` the result gives the value `x` rounds to, its code, bits and error.
+    It also gives the two neighbours of `x` in the format and the probability that stochastic rounding picks
+    the upper one.
 
     Parameters
     ----------
     x : float
-    fmt : str, FloatFormat, IntFormat or dtype
-    overflow : str, optional
-        Overflow policy for the per-mode results (default ``"ieee"``).
+        The number to explain (anything `float()` accepts).
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        The format, or its name or dtype.
+    overflow : str, default "ieee"
+        Overflow policy for the per-mode results, as in `floatsim.cast`. Integer formats do not accept
+        `"ieee"`: pass `overflow="saturate"` for them.
 
     Returns
     -------
     dict
-        ``input``, ``format`` (name), ``representable``, ``lo`` / ``hi`` (the
-        largest value ``<= x`` and the smallest value ``>= x``; ``-inf`` / ``inf``
-        / NaN beyond the range), ``p_round_up`` (probability that stochastic
-        rounding picks ``hi``: ``(x - lo) / (hi - lo)``; 0 when ``x`` is
-        representable, None when a neighbour is not finite) and ``modes``: for each
-        mode of :data:`DETERMINISTIC_MODES` a dict with ``value``, ``code`` (hex),
-        ``bits``, ``abs_error`` and ``rel_error`` (None for ``x == 0`` or a non-finite
-        result).
+        `input` (`x` as a float), `format` (the format's name), `representable` (True when `x` is a finite
+        value of the format), `lo` / `hi` (the largest value `<= x` and the smallest value `>= x`; `-inf` /
+        `inf` / NaN beyond the range), `p_round_up` (probability that stochastic rounding picks `hi`:
+        `(x - lo) / (hi - lo)`; 0 when `x` is representable, None when `x` or a neighbour is not finite) and
+        `modes`: for each mode of `DETERMINISTIC_MODES` a dict with `value` (float), `code` (hex string),
+        `bits` (grouped as in `value_table`), `abs_error` and `rel_error` (exact errors rounded to float;
+        `rel_error` is None for `x == 0` or a non-finite result).
+
+    Raises
+    ------
+    ValueError
+        For an unknown format name or overflow policy, or `overflow="ieee"` with an integer format.
+    TypeError
+        For an `x` that is not a number (a list, for example).
 
     Examples
     --------
     >>> e = explain(1.0625, "float8_e4m3fn")
     >>> e["lo"], e["hi"], e["p_round_up"], e["modes"]["nearest_even"]["value"]
     (1.0, 1.125, 0.5, 1.0)
+    >>> e["modes"]["toward_positive"]
+    {'value': 1.125, 'code': '0x39', 'bits': '0 0111 001', 'abs_error': 0.0625, 'rel_error': 0.058823529411764705}
+
+    Overflow: `float8_e4m3fn` has no infinity, so by default an overflowing value rounds to NaN;
+    `overflow="saturate"` gives the largest finite value instead:
+
+    >>> explain(500.0, "float8_e4m3fn")["modes"]["nearest_even"]["value"]
+    nan
+    >>> explain(500.0, "float8_e4m3fn", overflow="saturate")["modes"]["nearest_even"]["value"]
+    448.0
     """
     fmt = get_format(fmt)
     x = float(x)
@@ -370,12 +502,47 @@ def explain(x, fmt, *, overflow="ieee") -> dict:
 
 
 def explain_text(x, fmt, *, overflow="ieee") -> str:
-    """A readable multi-line rendering of :func:`explain`.
+    """A readable multi-line rendering of `explain`.
+
+    The first line says whether `x` is representable, or between which two values it lies and the probability
+    that stochastic rounding goes up. Then comes one line per deterministic rounding mode: the rounded value,
+    its code and bits, and the absolute and relative errors (`-` where the relative error is undefined).
+
+    Parameters
+    ----------
+    x : float
+        The number to explain.
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        The format, or its name or dtype.
+    overflow : str, default "ieee"
+        Overflow policy, as in `explain`.
+
+    Returns
+    -------
+    str
+        The lines, joined by newlines (no trailing newline).
+
+    Raises
+    ------
+    ValueError
+        As `explain`.
+    TypeError
+        As `explain`.
 
     Examples
     --------
     >>> print(explain_text(1.0625, "float8_e4m3fn").splitlines()[0])
     1.0625 in float8_e4m3fn: between 1.0 and 1.125 (stochastic rounding goes up with p = 0.5)
+    >>> print(explain_text(1.0625, "float8_e4m3fn"))
+    1.0625 in float8_e4m3fn: between 1.0 and 1.125 (stochastic rounding goes up with p = 0.5)
+      nearest_even                1.0  code 0x38  bits 0 0111 000  abs err 0.0625  rel err 0.0588
+      nearest_away              1.125  code 0x39  bits 0 0111 001  abs err 0.0625  rel err 0.0588
+      toward_zero                 1.0  code 0x38  bits 0 0111 000  abs err 0.0625  rel err 0.0588
+      toward_positive           1.125  code 0x39  bits 0 0111 001  abs err 0.0625  rel err 0.0588
+      toward_negative             1.0  code 0x38  bits 0 0111 000  abs err 0.0625  rel err 0.0588
+      odd                       1.125  code 0x39  bits 0 0111 001  abs err 0.0625  rel err 0.0588
+    >>> print(explain_text(0.5, "float4_e2m1fn").splitlines()[0])
+    0.5 in float4_e2m1fn: exactly representable
     """
     e = explain(x, fmt, overflow=overflow)
     if e["representable"]:
@@ -397,23 +564,44 @@ def explain_text(x, fmt, *, overflow="ieee") -> str:
 
 
 def binades(fmt) -> list[dict]:
-    """One row per binade of finite positive values (the subnormals form their own row).
+    """One row per binade of the finite positive values of a float format.
+
+    A *binade* holds the values with the same exponent `e`, that is the values in `[2**e, 2**(e + 1))`. All
+    values in a binade are equally spaced. The subnormals (the values below the smallest normal value) form
+    their own row, first.
+
+    Parameters
+    ----------
+    fmt : str, FloatFormat or numpy.dtype
+        A floating-point format, or its name or dtype.
 
     Returns
     -------
     list of dict
-        Keys: ``kind`` (``"subnormal"`` or ``"normal"``), ``exponent`` (``emin``
-        for the subnormal row), ``lo`` / ``hi`` (smallest and largest value in the
-        row), ``count`` (number of values), ``spacing`` (gap between neighbours)
-        and ``unit_roundoff`` (``spacing / 2 / lo`` for normal binades, None for
-        the subnormal row). Counts are derived from the values, and equal
-        ``2**mantissa_bits`` per normal binade except the top one when special
-        values take some of its codes.
+        In increasing order of value. Keys: `kind` (`"subnormal"` or `"normal"`), `exponent` (`emin` for the
+        subnormal row), `lo` / `hi` (smallest and largest value in the row), `count` (number of values),
+        `spacing` (gap between neighbours) and `unit_roundoff` (`spacing / 2 / lo`, the usual bound on the
+        relative error of round-to-nearest, for normal binades; None for the subnormal row). Counts are derived
+        from the values, and equal `2**mantissa_bits` per normal binade except the top one when special values
+        take some of its codes.
+
+    Raises
+    ------
+    TypeError
+        For an integer format.
+    ValueError
+        For an unknown format name.
 
     Examples
     --------
     >>> [(r["exponent"], r["count"]) for r in binades("float4_e2m1fn")]
     [(0, 1), (0, 2), (1, 2), (2, 2)]
+
+    The top binade of `float8_e4m3fn` has 7 values, not 8: its last code is NaN.
+
+    >>> top = binades("float8_e4m3fn")[-1]
+    >>> top["lo"], top["hi"], top["count"], top["spacing"]
+    (256.0, 448.0, 7, 32.0)
     """
     fmt = _float_format(fmt)
     m = fmt.mantissa_bits
@@ -433,16 +621,34 @@ def binades(fmt) -> list[dict]:
 
 
 def count_within(fmt, t) -> int:
-    """Number of codes whose value is finite and lies in ``[-t, t]``.
+    """Number of codes whose value is finite and lies in `[-t, t]`.
 
-    Codes are counted, not distinct values: ``+0`` and ``-0`` count once each
-    where the format has both (so does every non-canonical zero of a format
-    without subnormals). NaN and infinity codes never count.
+    Codes are counted, not distinct values: `+0` and `-0` count once each where the format has both (so does
+    every non-canonical zero of a format without subnormals). NaN and infinity codes never count.
+
+    Parameters
+    ----------
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        The format, or its name or dtype.
+    t : float
+        The bound. `inf` counts every finite code; a negative `t` gives 0.
+
+    Returns
+    -------
+    int
+        The number of codes.
+
+    Raises
+    ------
+    ValueError
+        For a NaN `t` or an unknown format name.
 
     Examples
     --------
     >>> count_within("float4_e2m1fn", 1.0), count_within("float4_e2m1fn", float("inf"))
     (6, 16)
+    >>> count_within("float8_e4m3fn", float("inf")), count_within("int4", 3)
+    (254, 7)
     """
     fmt = get_format(fmt)
     t = float(t)
@@ -466,12 +672,31 @@ def count_within(fmt, t) -> int:
 
 
 def share_within(fmt, t) -> float:
-    """Fraction of all ``2**bits`` codes counted by :func:`count_within`.
+    """Fraction of all `2**bits` codes counted by `count_within`.
+
+    Parameters
+    ----------
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        The format, or its name or dtype.
+    t : float
+        The bound, as in `count_within`.
+
+    Returns
+    -------
+    float
+        `count_within(fmt, t) / 2**bits`, between 0 and 1.
+
+    Raises
+    ------
+    ValueError
+        For a NaN `t` or an unknown format name.
 
     Examples
     --------
     >>> share_within("float4_e2m1fn", 1.0)
     0.375
+    >>> share_within("float8_e4m3fn", float("inf"))
+    0.9921875
     """
     fmt = get_format(fmt)
     return count_within(fmt, t) / fmt.num_codes
@@ -489,31 +714,40 @@ _NAN_CONVENTION = {
 
 
 def compare(formats=None) -> list[dict]:
-    """A row of derived properties per float format.
+    """A row of derived properties per float format, for side-by-side comparison.
 
     Parameters
     ----------
-    formats : iterable of formats, optional
-        Default: every float format of the catalogue.
+    formats : str, FloatFormat, or iterable of formats, optional
+        The floating-point formats to describe, in order (names, descriptors or dtypes). Default: every float
+        format of the catalogue (`floatsim.list_formats`).
 
     Returns
     -------
     list of dict
-        Keys: ``name``, ``bits``, ``exponent_bits``, ``mantissa_bits``, ``bias``,
-        ``max``, ``smallest_normal``, ``smallest_subnormal``, ``eps``,
-        ``binades`` (``log2(max / smallest_subnormal)``), ``subnormal_binades`` (the range
-        subnormals add, ``log2(smallest_normal / smallest_subnormal)``), ``dynamic_range_db``
-        (``20 log10(max / smallest_subnormal)``), ``decimal_digits``
-        (``precision * log10(2)``), ``finite_values`` (codes with a finite value,
-        both zeros counted), ``nan_codes``, and the conventions ``nan``, ``inf``
-        (``"none"``, ``"+-inf"`` or ``"+inf"``) and ``negative_zero`` (``"yes"`` /
-        ``"no"``).
+        One dict per format. Keys: `name`, `bits`, `exponent_bits`, `mantissa_bits`, `bias`, `max`,
+        `smallest_normal`, `smallest_subnormal`, `eps`, `binades` (`log2(max / smallest_subnormal)`),
+        `subnormal_binades` (the range subnormals add, `log2(smallest_normal / smallest_subnormal)`),
+        `dynamic_range_db` (`20 log10(max / smallest_subnormal)`), `decimal_digits` (`precision * log10(2)`),
+        `finite_values` (codes with a finite value, both zeros counted), `nan_codes`, and the conventions
+        `nan` (which codes are NaN, in words), `inf` (`"none"`, `"+-inf"` or `"+inf"`) and `negative_zero`
+        (`"yes"` / `"no"`).
+
+    Raises
+    ------
+    TypeError
+        For an integer format.
+    ValueError
+        For an unknown format name.
 
     Examples
     --------
     >>> r = compare(["float8_e4m3fn"])[0]
     >>> r["max"], r["finite_values"], r["nan"], r["inf"], r["negative_zero"]
     (448.0, 254, 'magnitude all ones', 'none', 'yes')
+    >>> r = compare("float8_e5m2")[0]
+    >>> r["max"], r["finite_values"], r["nan_codes"], r["inf"], r["subnormal_binades"]
+    (57344.0, 248, 6, '+-inf', 2.0)
     """
     if formats is None:
         formats = [f for f in CATALOGUE.values() if isinstance(f, FloatFormat)]
@@ -546,12 +780,38 @@ _DISTRIBUTIONS = ("normal", "laplace", "uniform")
 
 
 def sample_distribution(name: str, n: int = 100_000, *, seed: int = 0) -> np.ndarray:
-    """``n`` reproducible draws of a unit distribution: ``"normal"``, ``"laplace"`` or ``"uniform"`` (on [-1, 1]).
+    """`n` reproducible draws of a unit distribution: `"normal"`, `"laplace"` or `"uniform"`.
+
+    `"normal"` is the standard normal distribution (mean 0, standard deviation 1), `"laplace"` the Laplace
+    distribution with location 0 and scale 1, and `"uniform"` the uniform distribution on `[-1, 1)`. The draws
+    come from `numpy.random.default_rng(seed)`, so the same arguments give the same sample.
+
+    Parameters
+    ----------
+    name : str
+        `"normal"`, `"laplace"` or `"uniform"`.
+    n : int, default 100000
+        Number of draws.
+    seed : int, default 0
+        Seed of the random generator.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        Shape `(n,)`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown distribution name.
 
     Examples
     --------
     >>> sample_distribution("uniform", 3).shape
     (3,)
+    >>> a = sample_distribution("laplace", 5, seed=1)
+    >>> bool((a == sample_distribution("laplace", 5, seed=1)).all())
+    True
     """
     rng = np.random.default_rng(seed)
     if name == "normal":
@@ -564,31 +824,43 @@ def sample_distribution(name: str, n: int = 100_000, *, seed: int = 0) -> np.nda
 
 
 def quantization_error(sample, formats, *, scale=None) -> list[dict]:
-    """Error statistics of rounding ``sample`` into each format (nearest-even, saturating).
+    """Error statistics of rounding `sample` into each format (nearest-even, saturating).
+
+    Each value is cast with round-to-nearest-even and `overflow="saturate"` (values beyond the range become
+    the largest finite value of that sign), and the result is compared with the original.
 
     Parameters
     ----------
-    sample : array_like of float, or "normal" / "laplace" / "uniform"
-        Finite values (NaN or infinities raise ``ValueError``), or the name of a
-        distribution (:func:`sample_distribution`: 100,000 draws, seed 0).
-    formats : format or iterable of formats
-    scale : None or "absmax"
-        ``"absmax"`` multiplies the sample by ``fmt.max / max|x|`` before the
-        cast and divides it out after (per-tensor scaling); None casts as is.
+    sample : array_like of float, or str
+        Finite values, any shape (NaN or infinities raise `ValueError`), or the name of a distribution
+        (`"normal"`, `"laplace"` or `"uniform"`: 100,000 draws of `sample_distribution` with seed 0).
+    formats : str, FloatFormat, IntFormat, or iterable of formats
+        The formats to measure, in order.
+    scale : {None, "absmax"}, default None
+        `"absmax"` multiplies the sample by `fmt.max / max|x|` before the cast and divides it out after
+        (per-tensor scaling, so the largest magnitude maps to the largest value); None casts as is.
 
     Returns
     -------
     list of dict
-        Keys: ``format``, ``scale`` (the factor used, 1.0 without scaling),
-        ``mse``, ``sqnr_db`` (``10 log10(mean(x**2) / mse)``; ``inf`` when
-        ``mse == 0``), ``max_abs_error`` and ``max_rel_error`` (over nonzero ``x``;
-        NaN if there are none).
+        One dict per format. Keys: `format` (name), `scale` (the factor used, 1.0 without scaling), `mse`
+        (mean squared error), `sqnr_db` (signal-to-quantization-noise ratio, `10 log10(mean(x**2) / mse)`;
+        `inf` when `mse == 0`), `max_abs_error` and `max_rel_error` (over nonzero `x`; NaN if there are none).
+
+    Raises
+    ------
+    ValueError
+        For an empty sample, a NaN or infinite value, an unknown `scale` or distribution name, or an unknown
+        format name.
 
     Examples
     --------
     >>> r = quantization_error([1.0, 0.5, -6.0], "float4_e2m1fn")[0]
     >>> r["mse"], r["sqnr_db"]
     (0.0, inf)
+    >>> r = quantization_error([0.3, -1.7, 2.2], "float8_e4m3fn", scale="absmax")[0]
+    >>> round(r["scale"], 4), round(r["sqnr_db"], 2), round(r["max_rel_error"], 4)
+    (203.6364, 39.66, 0.0179)
     """
     if isinstance(sample, str):
         x = sample_distribution(sample)

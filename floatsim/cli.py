@@ -1,16 +1,21 @@
-"""The ``floatsim`` command: inspect formats from the shell.
+"""The `floatsim` command line: inspect formats, round numbers and estimate memory from the shell.
 
-A thin layer: it parses arguments, asks :func:`floatsim.get_format` and
-:func:`floatsim.decode` for formats and values, and prints. Numbers are never
-recomputed here; the only bit handling is splitting a code into its sign,
-exponent and mantissa fields for display.
+Installing floatsim installs a `floatsim` command (`python -m floatsim` is the same). Its subcommands print the
+catalogue (`list`), every code of a format with its exact value (`table`), a format's constants (`info`), the
+rounding of numbers (`cast`), how one value is encoded under every rounding mode (`explain`), formats side by
+side (`compare`), memory footprints (`memory`), quantization reports (`quantize`) and plots (`plot`);
+`floatsim COMMAND --help` shows each one's options and an example. The command is a thin layer: it parses
+arguments, asks the library (`floatsim.get_format`, `floatsim.decode`, `floatsim.cast`, `floatsim.analysis`,
+...) for the numbers, and prints them; nothing is recomputed here. From Python, call `main` with the argument
+list.
 
-Examples (shell)::
-
-    floatsim list
-    floatsim table float4_e2m1fn
-    floatsim table float8_e4m3fn --format csv > e4m3fn.csv
-    floatsim table float32 --limit 16
+```sh
+floatsim list
+floatsim table float4_e2m1fn
+floatsim table float8_e4m3fn --format csv > e4m3fn.csv
+floatsim table float32 --limit 16
+floatsim cast float8_e4m3fn 0.1 1.0625 500 --overflow saturate
+```
 """
 
 from __future__ import annotations
@@ -643,7 +648,39 @@ def _error(message: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for usage errors)."""
+    """Run the `floatsim` command line with the given arguments.
+
+    Output goes to `sys.stdout`, error messages to `sys.stderr`.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name, e.g. `["table", "float4_e2m1fn"]`. Default: `sys.argv[1:]`.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success; 2 when a command fails on a bad value (an unknown format, a bad number,
+        too many codes to print) or lacks an optional dependency (matplotlib for `plot`); 1 when the reader of
+        the output went away (a broken pipe).
+
+    Raises
+    ------
+    SystemExit
+        From the argument parser, for `--help` and `--version` (status 0) and for malformed arguments such as an
+        unknown command or option (status 2), as every argparse program does.
+
+    Examples
+    --------
+    >>> from floatsim.cli import main
+    >>> main(["cast", "float8_e4m3fn", "0.1", "1.0625", "500", "--overflow", "saturate"])
+                         0.1 -> 0.1015625
+                      1.0625 -> 1.0
+                       500.0 -> 448.0
+    0
+    >>> main(["table", "no_such_format"])  # the error message goes to stderr
+    2
+    """
     args = _parser().parse_args(argv)
     out = sys.stdout
     try:

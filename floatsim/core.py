@@ -1,10 +1,22 @@
-"""The public verbs: :func:`encode`, :func:`decode`, :func:`cast`, :func:`random_bits`.
+"""The central verbs: `encode`, `decode`, `cast` and `random_bits`.
 
-Each verb validates its arguments once, resolves strings to enums and the format
-to its descriptor, picks dtypes, flattens, and hands plain integers to one
-generic compiled kernel (:mod:`floatsim._kernels`). The only semantics decided
-here are the codes of out-of-range results (:func:`_projection`), written from
-the table in ``docs/semantics.md``.
+These functions move values between ordinary NumPy floats and a low-precision format. `encode` rounds values
+into a format and returns their *codes* (the bit patterns, as unsigned integers); `decode` turns codes back into
+their exact values; `cast` does both at once and returns the rounded values as floats, which is what "fake
+quantization" needs. `random_bits` returns the random bits that seeded stochastic rounding uses, so that a
+rounding can be replayed or reproduced elsewhere. All four are available from the top level (`floatsim.cast`).
+
+They work element-wise on arrays of any shape and are bit-exact: every element is rounded once, directly from
+its exact value, by the rules on the Semantics page (`docs/semantics.md`), and gives the same code as the exact
+pure-Python `floatsim.reference`. They run as compiled, multi-threaded kernels whose results do not depend on the
+number of threads.
+
+Examples
+--------
+>>> import numpy as np, floatsim as fs
+>>> codes = fs.encode(np.array([0.1, 1.0625, 500.0], np.float32), "float8_e4m3fn", overflow="saturate")
+>>> codes, fs.decode(codes, "float8_e4m3fn")
+(array([ 29,  56, 126], dtype=uint8), array([1.015625e-01, 1.000000e+00, 4.480000e+02], dtype=float32))
 """
 
 from __future__ import annotations
@@ -236,18 +248,57 @@ def _check_offset(index_offset):
 
 
 def random_bits(shape, seed: int, *, index_offset: int = 0) -> np.ndarray:
-    """The 64 random bits that stochastic rounding uses for each element.
+    """The 64 random bits per element that seeded stochastic rounding uses.
 
-    Element ``i`` (C order) of a call with ``index_offset=k`` gets the bits of
-    global index ``i + k``: a counter-based hash of ``(seed, i + k)``, so results
-    do not depend on the number of threads, and a large array processed in chunks
-    (each with ``index_offset`` = its first element's index) gets the same bits as
-    the whole array. With ``sr_bits=N`` the top N bits are used.
+    With `seed=s`, the stochastic modes of `encode` and `cast` draw no state from a generator: element `i` (in C
+    order) of a call with `index_offset=k` takes the bits of *global index* `i + k`, a counter-based hash of
+    `(s, i + k)`. This function returns those bits. Because every element's bits depend only on the seed and its
+    index, results do not depend on the number of threads, and a large array rounded in chunks (each chunk with
+    `index_offset` = the index of its first element) gets the same bits as the whole array. `rounding="stochastic"`
+    uses all 64 bits as `R`; `stochastic_a/b/c` with `sr_bits=N` use the top `N` bits, `bits >> (64 - N)`.
+    Passing these bits as `random_bits=` reproduces the seeded result exactly.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Shape of the result (the shape of the `x` they are meant for).
+    seed : int
+        The seed: a non-negative integer, as given to `encode` / `cast`.
+    index_offset : int, default 0
+        Global index of the first element.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint64 array of the given shape.
+
+    Raises
+    ------
+    ValueError
+        If `seed` or `index_offset` is not a non-negative integer.
+
+    See Also
+    --------
+    floatsim.cast : Rounds with these bits when given `seed` (or `random_bits`).
 
     Examples
     --------
-    >>> a = random_bits(6, seed=7)
-    >>> bool((random_bits(3, seed=7, index_offset=3) == a[3:]).all())
+    >>> import numpy as np, floatsim as fs
+    >>> bits = fs.random_bits(6, seed=7)
+    >>> bits.dtype, bits.shape
+    (dtype('uint64'), (6,))
+    >>> bool((fs.random_bits(3, seed=7, index_offset=3) == bits[3:]).all())  # the second half of the same stream
+    True
+
+    Replaying a seeded stochastic rounding with explicit bits (the top 8 bits for `sr_bits=8`):
+
+    >>> x = np.linspace(1, 2, 6, dtype=np.float32)
+    >>> a = fs.cast(x, "float8_e4m3fn", rounding="stochastic", seed=7)
+    >>> bool((a == fs.cast(x, "float8_e4m3fn", rounding="stochastic", random_bits=bits)).all())
+    True
+    >>> b = fs.cast(x, "float8_e4m3fn", rounding="stochastic_a", sr_bits=8, seed=7)
+    >>> top8 = bits >> np.uint64(56)
+    >>> bool((b == fs.cast(x, "float8_e4m3fn", rounding="stochastic_a", sr_bits=8, random_bits=top8)).all())
     True
     """
     out = np.empty(shape, np.uint64)
@@ -420,96 +471,281 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
 
 def encode(x, fmt, *, rounding="nearest_even", overflow=None, seed=None, random_bits=None, sr_bits=None,
            index_offset=0, out=None):
-    """Round ``x`` into ``fmt`` and return the codes (bit patterns).
+    """Round `x` into the format `fmt` and return the codes (bit patterns) of the results.
+
+    Each element is rounded once, from its exact value, to a value of `fmt`: `rounding` picks one of the two
+    neighbours of a value that `fmt` cannot hold, then `overflow` says what a result beyond the largest finite
+    value becomes (round first, so a value that rounds down to `max` does not overflow). NaN becomes the format's
+    NaN (keeping its sign where the format has signed NaNs); -0 stays -0 where the format has it, else becomes +0;
+    ±inf follows `overflow`. The full rules are on the Semantics page (`docs/semantics.md`). The code of a value
+    is its bit pattern read as an unsigned integer: `S EEEE MMM` for float formats, two's complement for signed
+    integer formats. `decode` turns codes back into values; `cast` returns the values directly.
 
     Parameters
     ----------
     x : array_like
-        float16 / float32 / float64 (or ml_dtypes float, or integer) values, any shape.
-        float64 values are rounded once, directly to ``fmt``.
+        The values, any shape: a float16, float32 or float64 array, Python numbers or lists, an ml_dtypes float
+        array (bfloat16, float8_*, ...; widened exactly), or integers (converted to float64; an int64 / uint64
+        value that float64 cannot hold exactly raises `ValueError`). float64 values are rounded once, directly to
+        `fmt`, never through float32.
     fmt : str, FloatFormat, IntFormat or dtype
-        The target format (see :func:`floatsim.list_formats`).
-    rounding : str or Rounding
-        ``"nearest_even"`` (default), ``"nearest_away"``, ``"toward_zero"``,
-        ``"toward_positive"``, ``"toward_negative"``, ``"odd"``, ``"stochastic"``,
-        ``"stochastic_a"``, ``"stochastic_b"``, ``"stochastic_c"``.
+        The target format: a name or alias (`"float8_e4m3fn"`, `"bf16"`, `"binary8p4se"`), a descriptor, or a
+        NumPy / ml_dtypes dtype; see `floatsim.get_format`.
+    rounding : str or Rounding, default "nearest_even"
+        How a value between two neighbours of `fmt` is rounded: `"nearest_even"`, `"nearest_away"`,
+        `"toward_zero"`, `"toward_positive"`, `"toward_negative"`, `"odd"`, or one of the stochastic modes
+        `"stochastic"`, `"stochastic_a"`, `"stochastic_b"`, `"stochastic_c"`; see `floatsim.Rounding`.
     overflow : str or Overflow, optional
-        ``"ieee"`` (default for float formats; matches ml_dtypes), ``"saturate"``,
-        ``"sat_propagate"``, ``"sat_none"``; integer formats: ``"saturate"``
-        (default) or ``"wrap"``. See docs/semantics.md.
+        What a result beyond the finite range of `fmt`, or an infinite input, becomes. Float formats: `"ieee"`
+        (the default: infinity if `fmt` has it, else NaN, else the largest value, as ml_dtypes), `"saturate"`,
+        `"sat_propagate"` or `"sat_none"`. Integer formats: `"saturate"` (the default) or `"wrap"`. See
+        `floatsim.Overflow`.
     seed : int, optional
-        Seed of the counter-based random bits for stochastic rounding (a fresh
-        seed is drawn when neither ``seed`` nor ``random_bits`` is given).
-    random_bits : array of unsigned int, optional
-        The caller's random integers, one per element, each below ``2**sr_bits``
-        (uint64 for ``"stochastic"``).
+        Stochastic modes only: a non-negative integer that fixes the random bits, so that the same call gives
+        the same result on any machine and thread count (the bits are those of `floatsim.random_bits`). When
+        neither `seed` nor `random_bits` is given, a fresh seed is drawn and the result is not reproducible.
+    random_bits : array of unsigned integers, optional
+        Stochastic modes only, instead of `seed`: your own random integer `R` for each element, same shape as
+        `x`. For `"stochastic"` a uint64 array (64 bits each); for `"stochastic_a/b/c"` any unsigned dtype with
+        values below `2**sr_bits`.
     sr_bits : int, optional
-        Number of random bits N for ``stochastic_a/b/c`` (1 to 62).
-    index_offset : int
-        Global index of the first element, for chunked stochastic rounding.
-    out : ndarray, optional
-        Where to write the codes (``fmt.code_dtype``, shape of ``x``).
+        The number `N` of random bits per element. Required by `"stochastic_a"`, `"stochastic_b"` and
+        `"stochastic_c"` (1 to 62); `"stochastic"` always uses 64 (leave it out, or pass 64); the deterministic
+        modes take none. With `seed`, `R` is the top `N` of the element's 64 random bits.
+    index_offset : int, default 0
+        Global index of the first element of `x`, for seeded stochastic rounding of a large array in chunks: a
+        chunk that starts at element `k` of the whole array, rounded with `index_offset=k`, gets the same random
+        bits as in a single call. Not allowed with `random_bits`; ignored by the deterministic modes.
+    out : numpy.ndarray, optional
+        An array to write the codes into: the shape of `x`, dtype `fmt.code_dtype`, writeable. It is also
+        returned.
 
     Returns
     -------
-    ndarray of uint8 / uint16 / uint32 (a numpy scalar for scalar input)
+    numpy.ndarray or numpy scalar
+        The codes, with the shape of `x` and dtype `fmt.code_dtype` (uint8 up to 8 bits, uint16 up to 16, uint32
+        above). A Python or NumPy scalar input gives a NumPy scalar (a 0-d array stays an array).
 
     Raises
     ------
-    ValueError, TypeError
-        Unknown format / rounding / overflow, non-numeric input, NaN into a
-        format without NaN, bad ``out``.
+    ValueError
+        An unknown format, rounding or overflow name; an overflow policy that `fmt` does not accept (`"wrap"`
+        for a float format, anything but `"saturate"` / `"wrap"` for an integer format); NaN in `x` when `fmt` has
+        no NaN (FP6, FP4, integer formats); a missing or invalid `sr_bits`; a `seed` or `index_offset` that is
+        not a non-negative integer;
+        `seed`, `random_bits` or `sr_bits` with a deterministic mode; both `seed` and `random_bits`;
+        `random_bits` of the wrong shape or with values of `2**sr_bits` or more; `index_offset` with
+        `random_bits`; an `out` of the wrong shape or dtype, or read-only.
+    TypeError
+        `x` does not hold real numbers (complex, strings, objects); `fmt`, `rounding` or `overflow` of the wrong
+        type; `random_bits` not of an unsigned dtype (not uint64 for `"stochastic"`); `out` not a NumPy array.
+
+    See Also
+    --------
+    floatsim.decode : The values of codes.
+    floatsim.cast : Round and return the values instead of the codes.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> encode(np.array([1.0, -2.0, 448.0]), "float8_e4m3fn")
+    >>> import numpy as np, floatsim as fs
+    >>> fs.encode(np.array([1.0, -2.0, 448.0]), "float8_e4m3fn")
     array([ 56, 192, 126], dtype=uint8)
+
+    1.0625 is a tie between 1.0 (code 56) and 1.125 (code 57); nearest-even picks the even code. 500 is beyond
+    `max` = 448: E4M3FN has no infinity, so the default policy gives NaN (0x7F), saturation gives `max` (0x7E):
+
+    >>> fs.encode(1.0625, "float8_e4m3fn"), fs.encode(1.0625, "float8_e4m3fn", rounding="nearest_away")
+    (np.uint8(56), np.uint8(57))
+    >>> hex(fs.encode(500.0, "float8_e4m3fn")), hex(fs.encode(500.0, "float8_e4m3fn", overflow="saturate"))
+    ('0x7f', '0x7e')
+
+    Stochastic rounding with your own random bits: with `N = 2` bits the tie (`nu = 1/2`) rounds up when
+    `floor(nu * 4) + R >= 4`, that is for `R` = 2 and 3. With a seed the same call always gives the same codes:
+
+    >>> x = np.full(4, 1.0625)
+    >>> r = np.array([0, 1, 2, 3], np.uint8)
+    >>> fs.encode(x, "float8_e4m3fn", rounding="stochastic_a", sr_bits=2, random_bits=r)
+    array([56, 56, 57, 57], dtype=uint8)
+    >>> a = fs.encode(x, "float8_e4m3fn", rounding="stochastic", seed=1)
+    >>> bool((a == fs.encode(x, "float8_e4m3fn", rounding="stochastic", seed=1)).all())
+    True
+
+    Integer codes are two's complement (-2 is `0b1110` in int4), and integer formats saturate by default:
+
+    >>> fs.encode([-1.5, 2.5, 100.0], "int4")
+    array([14,  2,  7], dtype=uint8)
     """
     return _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offset, False, out, None)
 
 
 def cast(x, fmt, *, rounding="nearest_even", overflow=None, seed=None, random_bits=None, sr_bits=None,
          index_offset=0, dtype=None, out=None):
-    """Round ``x`` to the nearest values of ``fmt`` ("fake quantization").
+    """Round `x` to values of the format `fmt` and return them as floats ("fake quantization").
 
-    Takes the same arguments as :func:`encode`; returns the rounded values in
-    ``x``'s float dtype (float64 for integer or Python input; float32 for
-    ml_dtypes input), or in ``dtype``. Every value of ``fmt`` must be exact in
-    that dtype (a ``ValueError`` says when it is not).
+    The same rounding as `encode` (same arguments, same rules; see the Semantics page, `docs/semantics.md`), but
+    the result is the value of each code, `decode(encode(x, fmt, ...), fmt)`, in a float dtype: by default the
+    dtype of `x`, so the result can replace `x` in a float computation. Every value of `fmt` must be exact in
+    that dtype; for example bfloat16 values do not all fit in float16, and such a combination raises `ValueError`
+    (pass `dtype=np.float32`).
+
+    Parameters
+    ----------
+    x : array_like
+        The values, any shape: a float16, float32 or float64 array, Python numbers or lists, an ml_dtypes float
+        array (bfloat16, float8_*, ...; widened exactly), or integers (converted to float64; an int64 / uint64
+        value that float64 cannot hold exactly raises `ValueError`). float64 values are rounded once, directly to
+        `fmt`, never through float32.
+    fmt : str, FloatFormat, IntFormat or dtype
+        The target format: a name or alias (`"float8_e4m3fn"`, `"bf16"`, `"binary8p4se"`), a descriptor, or a
+        NumPy / ml_dtypes dtype; see `floatsim.get_format`.
+    rounding : str or Rounding, default "nearest_even"
+        How a value between two neighbours of `fmt` is rounded: `"nearest_even"`, `"nearest_away"`,
+        `"toward_zero"`, `"toward_positive"`, `"toward_negative"`, `"odd"`, or one of the stochastic modes
+        `"stochastic"`, `"stochastic_a"`, `"stochastic_b"`, `"stochastic_c"`; see `floatsim.Rounding`.
+    overflow : str or Overflow, optional
+        What a result beyond the finite range of `fmt`, or an infinite input, becomes. Float formats: `"ieee"`
+        (the default: infinity if `fmt` has it, else NaN, else the largest value, as ml_dtypes), `"saturate"`,
+        `"sat_propagate"` or `"sat_none"`. Integer formats: `"saturate"` (the default) or `"wrap"`. See
+        `floatsim.Overflow`.
+    seed : int, optional
+        Stochastic modes only: a non-negative integer that fixes the random bits, so that the same call gives
+        the same result on any machine and thread count (the bits are those of `floatsim.random_bits`). When
+        neither `seed` nor `random_bits` is given, a fresh seed is drawn and the result is not reproducible.
+    random_bits : array of unsigned integers, optional
+        Stochastic modes only, instead of `seed`: your own random integer `R` for each element, same shape as
+        `x`. For `"stochastic"` a uint64 array (64 bits each); for `"stochastic_a/b/c"` any unsigned dtype with
+        values below `2**sr_bits`.
+    sr_bits : int, optional
+        The number `N` of random bits per element. Required by `"stochastic_a"`, `"stochastic_b"` and
+        `"stochastic_c"` (1 to 62); `"stochastic"` always uses 64 (leave it out, or pass 64); the deterministic
+        modes take none. With `seed`, `R` is the top `N` of the element's 64 random bits.
+    index_offset : int, default 0
+        Global index of the first element of `x`, for seeded stochastic rounding of a large array in chunks: a
+        chunk that starts at element `k` of the whole array, rounded with `index_offset=k`, gets the same random
+        bits as in a single call. Not allowed with `random_bits`; ignored by the deterministic modes.
+    dtype : numpy dtype or type, optional
+        The result dtype: float16, float32 or float64. Default: the dtype of `x` when it is float16, float32 or
+        float64; float64 for Python numbers, lists and integer arrays; float32 for ml_dtypes arrays.
+    out : numpy.ndarray, optional
+        An array to write the values into: the shape of `x`, the result dtype, writeable. It is also returned.
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The rounded values, with the shape of `x` and the result dtype. A Python or NumPy scalar input gives a
+        NumPy scalar (a 0-d array stays an array).
+
+    Raises
+    ------
+    ValueError
+        An unknown format, rounding or overflow name; an overflow policy that `fmt` does not accept (`"wrap"`
+        for a float format, anything but `"saturate"` / `"wrap"` for an integer format); NaN in `x` when `fmt` has
+        no NaN (FP6, FP4, integer formats); a missing or invalid `sr_bits`; a `seed` or `index_offset` that is
+        not a non-negative integer;
+        `seed`, `random_bits` or `sr_bits` with a deterministic mode; both `seed` and `random_bits`;
+        `random_bits` of the wrong shape or with values of `2**sr_bits` or more; `index_offset` with
+        `random_bits`; an `out` of the wrong shape or dtype, or read-only; a result dtype that does not hold
+        every value of `fmt` exactly.
+    TypeError
+        `x` does not hold real numbers (complex, strings, objects); `fmt`, `rounding` or `overflow` of the wrong
+        type; `random_bits` not of an unsigned dtype (not uint64 for `"stochastic"`); `out` not a NumPy array;
+        `dtype` not float16, float32 or float64.
+
+    See Also
+    --------
+    floatsim.encode : The codes instead of the values.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> cast(np.array([1.0625, 500.0], np.float32), "float8_e4m3fn")
-    array([ 1., nan], dtype=float32)
-    >>> cast(np.array([1.0625, 500.0], np.float32), "float8_e4m3fn", overflow="saturate")
-    array([  1., 448.], dtype=float32)
+    >>> import numpy as np, floatsim as fs
+    >>> x = np.array([0.1, 1.0625, 500.0], np.float32)
+    >>> fs.cast(x, "float8_e4m3fn")
+    array([0.1015625, 1.       ,       nan], dtype=float32)
+    >>> fs.cast(x, "float8_e4m3fn", overflow="saturate")
+    array([1.015625e-01, 1.000000e+00, 4.480000e+02], dtype=float32)
+    >>> fs.cast(x, "float8_e4m3fn", rounding="toward_zero", overflow="saturate")
+    array([9.375e-02, 1.000e+00, 4.480e+02], dtype=float32)
+
+    float64 input is rounded once, directly: this value lies just above the tie between 1 and 1.125, so it rounds
+    up (rounding it to float32 first, as ml_dtypes does, would make it an exact tie and give 1.0):
+
+    >>> fs.cast(np.array([1 + 2**-4 + 2**-30]), "float8_e4m3fn")
+    array([1.125])
+
+    Python numbers give float64; `dtype` chooses another result dtype:
+
+    >>> fs.cast(0.1, "bfloat16"), fs.cast([0.1], "bfloat16", dtype=np.float32)
+    (np.float64(0.10009765625), array([0.10009766], dtype=float32))
+
+    Unbiased stochastic rounding: 1.0625 lies halfway between 1 and 1.125, and rounds to each about half the time:
+
+    >>> y = fs.cast(np.full(10_000, 1.0625, np.float32), "float8_e4m3fn", rounding="stochastic", seed=0)
+    >>> np.unique(y), round(float(y.mean()), 3)
+    (array([1.   , 1.125], dtype=float32), 1.061)
+
+    A format without NaN (FP4) refuses NaN rather than inventing a value:
+
+    >>> fs.cast(np.array([1.0, np.nan]), "float4_e2m1fn")
+    Traceback (most recent call last):
+    ...
+    ValueError: x contains 1 NaN value(s), but float4_e2m1fn has no NaN; replace them first (e.g. np.nan_to_num) or pick a format with NaN
     """
     return _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offset, True, out, dtype)
 
 
 def decode(codes, fmt, *, dtype=None, out=None):
-    """The exact values of ``codes`` in ``fmt``.
+    """The exact values of the codes `codes` of the format `fmt`.
+
+    The inverse of `encode`: each code (a bit pattern read as an unsigned integer) becomes its value: NaN,
+    ±inf, ±0, a subnormal or a normal float for float formats, an integer (two's complement for signed formats)
+    for integer formats. Every code from 0 to `2**fmt.bits - 1` is valid, including the non-canonical ones.
 
     Parameters
     ----------
-    codes : array_like of integers
-        Codes in ``[0, 2**fmt.bits)``, any shape and integer dtype.
+    codes : array_like of int
+        The codes, any shape and any integer dtype (or Python ints), each in `[0, 2**fmt.bits)`.
     fmt : str, FloatFormat, IntFormat or dtype
-    dtype : float16, float32 or float64, optional
-        Default: float32 when every value of ``fmt`` is exact in float32, else float64.
-    out : ndarray, optional
+        The format of the codes: a name, a descriptor or a NumPy / ml_dtypes dtype; see `floatsim.get_format`.
+    dtype : numpy dtype or type, optional
+        The result dtype: float16, float32 or float64; it must hold every value of `fmt` exactly. Default:
+        `fmt.value_dtype`, float32 when every value of `fmt` is exact in float32, else float64.
+    out : numpy.ndarray, optional
+        An array to write the values into: the shape of `codes`, the result dtype, writeable. It is also
+        returned.
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The values, with the shape of `codes` and the result dtype. A Python or NumPy scalar input gives a NumPy
+        scalar (a 0-d array stays an array).
 
     Raises
     ------
     ValueError
-        For codes outside the format's range (the message shows the first one).
+        For codes outside `[0, 2**fmt.bits)` (the message shows the first one and its index), an unknown format,
+        a `dtype` that does not hold every value of `fmt` exactly, or an `out` of the wrong shape or dtype, or
+        read-only.
+    TypeError
+        If `codes` are not integers (floats, booleans), `dtype` is not float16, float32 or float64, or `out` is
+        not a NumPy array.
+
+    See Also
+    --------
+    floatsim.encode : The codes of values.
 
     Examples
     --------
-    >>> decode([0x7E, 0x7F, 0x01], "float8_e4m3fn")
+    >>> import numpy as np, floatsim as fs
+    >>> fs.decode([0x7E, 0x7F, 0x01], "float8_e4m3fn")  # max, NaN, the smallest subnormal
     array([4.480000e+02,          nan, 1.953125e-03], dtype=float32)
+    >>> fs.decode(np.array([0, 7, 8, 15], np.uint8), "int4")  # two's complement
+    array([ 0.,  7., -8., -1.], dtype=float32)
+    >>> fs.decode(0x38, "float8_e4m3fn", dtype=np.float64)
+    np.float64(1.0)
+    >>> fs.decode([256], "float8_e4m3fn")
+    Traceback (most recent call last):
+    ...
+    ValueError: codes contains 1 value(s) outside the 8-bit format float8_e4m3fn: e.g. 0x100 at flat index 0; codes must be in [0, 0x100)
     """
     fmt = _resolve_format(fmt)
     scalar = np.ndim(codes) == 0 and not isinstance(codes, np.ndarray)

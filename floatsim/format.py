@@ -1,21 +1,35 @@
-"""Format descriptors: the single source of truth for every number in floatsim.
+"""Format descriptors: `FloatFormat`, `IntFormat` and the `Specials` conventions.
 
-A :class:`FloatFormat` holds only independent fields (widths, bias, sign,
-subnormals, zero, special-value convention); every other quantity (``bits``,
-``emin``, ``max``, ``eps``, the code of NaN, ...) is derived here, once.
-:meth:`FloatFormat.kernel_params` lowers a descriptor to plain integers for the
-compiled kernels.
+A *format descriptor* says how numbers are stored in a few bits. `FloatFormat` holds only the independent fields of
+a binary floating-point format (field widths, bias, sign, subnormals, zero, and where NaN and infinities live);
+every other quantity (`bits`, `emin`, `max`, `eps`, the code of NaN, ...) is derived from them here, once, and the
+rest of floatsim reads it from the descriptor. `IntFormat` does the same for two's-complement and unsigned
+integers. You rarely build a descriptor by hand: `floatsim.get_format` returns the named ones (`"float8_e4m3fn"`,
+`"bfloat16"`, `"int4"`, ...), and `FloatFormat.kernel_params` lowers one to the plain integers (`FloatParams`,
+`IntParams`) that the compiled kernels take.
 
-Code layout (most significant bit first)::
+A *code* is the unsigned integer whose bits are the stored pattern, most significant bit first:
 
-    signed:    S EEEE MMM     (sign, exponent field, trailing mantissa)
-    unsigned:    EEEE MMM
+```text
+signed:    S EEEE MMM     (sign, exponent field, trailing mantissa)
+unsigned:    EEEE MMM
+```
 
-Value of a code with exponent field ``ef`` and mantissa field ``mf``::
+The value of a code with exponent field `ef` and mantissa field `mf` (`M = mantissa_bits`), unless `specials`
+reserves the code for NaN or infinity:
 
-    ef > 0 (or has_zero=False):  (-1)^S * 2^(ef - bias) * (1 + mf / 2^M)
-    ef = 0, subnormals:          (-1)^S * 2^(1 - bias) * (mf / 2^M)
-    ef = 0, no subnormals:       (-1)^S * 0      (mf must be 0 in canonical codes)
+```text
+ef > 0 (or has_zero=False):  (-1)^S * 2^(ef - bias) * (1 + mf / 2^M)
+ef = 0, subnormals:          (-1)^S * 2^(1 - bias) * (mf / 2^M)
+ef = 0, no subnormals:       (-1)^S * 0      (mf must be 0 in canonical codes)
+```
+
+Examples
+--------
+>>> import floatsim as fs
+>>> e4m3 = fs.FloatFormat(exponent_bits=4, mantissa_bits=3, specials="fn")
+>>> e4m3 == fs.get_format("float8_e4m3fn"), e4m3.max, e4m3.nan_code
+(True, 448.0, 127)
 """
 
 from __future__ import annotations
@@ -33,23 +47,33 @@ __all__ = ["FloatFormat", "IntFormat", "Specials", "FloatParams", "IntParams"]
 
 
 class Specials(str, enum.Enum):
-    """Special-value conventions (where NaN, infinities and -0 live).
+    """Special-value conventions: where a float format keeps NaN, infinities and -0.
 
-    ``T`` is the number of magnitude codes, ``2**(exponent_bits + mantissa_bits)``.
+    A `FloatFormat` takes one of these as its `specials` field, as a member or as its string value (`"fn"`).
+    Below, `T = 2**(exponent_bits + mantissa_bits)` is the number of magnitude codes (codes without the sign bit),
+    so "magnitude all ones" is `T - 1`; -0 exists only in signed formats.
 
-    ========  ===================================  ==========================  =====
-    member    NaN                                  infinity                    -0
-    ========  ===================================  ==========================  =====
-    IEEE      exponent all ones, mantissa != 0     exponent all ones, m = 0    yes
-    FN        magnitude all ones (both signs)      none                        yes
-    FNUZ      the -0 code (signed) / T-1 (unsig.)  none                        no
-    EXTENDED  as FNUZ                              magnitude T-1 (signed) /    no
-                                                   T-2 (unsigned)
-    NONE      none                                 none                        yes
-    ========  ===================================  ==========================  =====
+    | member | value | NaN | infinity | -0 | examples |
+    |---|---|---|---|---|---|
+    | `IEEE` | `"ieee"` | exponent all ones, mantissa != 0 | exponent all ones, mantissa 0 | yes | float32, bfloat16, float8_e5m2 |
+    | `FN` | `"fn"` | magnitude `T - 1` (both signs) | none | yes | float8_e4m3fn; unsigned: float8_e8m0fnu |
+    | `FNUZ` | `"fnuz"` | the -0 code (signed) / `T - 1` (unsigned) | none | no | float8_e4m3fnuz, P3109 finite formats |
+    | `EXTENDED` | `"extended"` | as `FNUZ` | magnitude `T - 1` (signed) / `T - 2` (unsigned) | no | P3109 extended formats |
+    | `NONE` | `"none"` | none | none | yes | float6_e2m3fn, float6_e3m2fn, float4_e2m1fn |
 
-    FNUZ and EXTENDED are IEEE P3109's finite and extended domains; OCP E8M0 is
-    an unsigned FN format with ``has_zero=False``.
+    The suffixes "fn" (finite: no infinity), "fnuz" (finite, unsigned zero: no -0) and "fnu" (finite, unsigned)
+    are the LLVM / ml_dtypes naming. `FNUZ` and `EXTENDED` are the finite and extended domains of IEEE P3109;
+    OCP E8M0 (`float8_e8m0fnu`) is an unsigned `FN` format with `has_zero=False`. Every code that is neither NaN
+    nor infinity is a finite value.
+
+    Examples
+    --------
+    >>> import floatsim as fs
+    >>> fs.Specials("fnuz")
+    <Specials.FNUZ: 'fnuz'>
+    >>> f = fs.get_format("float8_e4m3fnuz")
+    >>> f.specials, hex(f.nan_code), f.has_inf, f.has_negative_zero
+    (<Specials.FNUZ: 'fnuz'>, '0x80', False, False)
     """
 
     IEEE = "ieee"
@@ -60,7 +84,44 @@ class Specials(str, enum.Enum):
 
 
 class FloatParams(NamedTuple):
-    """A float format lowered to plain integers for the kernels (see _kernels)."""
+    """A float format lowered to plain integers, the form the compiled kernels take.
+
+    `FloatFormat.kernel_params` builds it; you need it only to call floatsim's kernels yourself. Being a
+    `NamedTuple`, it is built from its fields, in the order below, which are also its attributes. A *magnitude
+    code* is a code without its sign bit; flags are the integers 0 and 1.
+
+    Other Parameters
+    ----------------
+    mant_bits : int
+        `M`, the stored trailing significand bits (`FloatFormat.mantissa_bits`).
+    bias : int
+        The exponent bias.
+    emin : int
+        Exponent of the smallest normal binade.
+    has_zero : int
+        1, or 0 for E8M0-like formats whose exponent field 0 is an ordinary binade.
+    subnormals : int
+        1 if the format has subnormals, else 0.
+    max_mag : int
+        Magnitude code of the largest finite value.
+    inf_mag : int
+        Magnitude code of infinity, -1 if the format has none.
+    nan_mag : int
+        Magnitude code of the canonical (quiet) NaN, -1 if the format has none.
+    sign_bit : int
+        Mask of the sign bit, `1 << (bits - 1)`, or 0 for unsigned formats.
+    negzero_is_nan : int
+        1 if the -0 pattern is the NaN (signed fnuz and extended formats), else 0.
+    num_codes : int
+        Number of codes, `2**bits`.
+
+    Examples
+    --------
+    >>> import floatsim as fs
+    >>> p = fs.get_format("float8_e4m3fn").kernel_params()
+    >>> p.max_mag, p.inf_mag, p.nan_mag, p.sign_bit
+    (126, -1, 127, 128)
+    """
 
     mant_bits: int  # M, stored trailing significand bits
     bias: int
@@ -76,7 +137,28 @@ class FloatParams(NamedTuple):
 
 
 class IntParams(NamedTuple):
-    """An integer format lowered to plain integers for the kernels."""
+    """An integer format lowered to plain integers, the form the compiled kernels take.
+
+    `IntFormat.kernel_params` builds it. Being a `NamedTuple`, it is built from its fields, in the order below,
+    which are also its attributes.
+
+    Other Parameters
+    ----------------
+    bits : int
+        Width in bits.
+    signed : int
+        1 for two's complement, 0 for unsigned.
+    min : int
+        Smallest value.
+    max : int
+        Largest value.
+
+    Examples
+    --------
+    >>> import floatsim as fs
+    >>> fs.IntFormat(bits=4).kernel_params()
+    IntParams(bits=4, signed=1, min=-8, max=7)
+    """
 
     bits: int
     signed: int
@@ -109,40 +191,59 @@ def _code_dtype(bits):
 class FloatFormat:
     """A binary floating-point format, described by independent fields only.
 
+    The fields below are all there is to a format; every other quantity (`bits`, `precision`, `emin`, `emax`,
+    `max`, `min`, `smallest_normal`, `smallest_subnormal`, `eps`, the codes of NaN and infinity, `code_dtype`,
+    `value_dtype`) is a read-only property derived from them. The numeric properties use the `numpy.finfo` names,
+    so they compare directly with `ml_dtypes.finfo`. Descriptors are frozen (immutable) and hashable; use
+    `replace` for a modified copy, and `floatsim.get_format` for the named formats.
+
     Parameters
     ----------
     exponent_bits : int
         Width of the exponent field (>= 1).
     mantissa_bits : int
-        Stored trailing significand bits (>= 0); ``precision = mantissa_bits + 1``.
+        Stored trailing significand bits (>= 0); `precision = mantissa_bits + 1`.
     bias : int, optional
-        Exponent bias; default ``2**(exponent_bits - 1) - 1``.
-    signed : bool
-        Whether the format has a sign bit (default True).
-    subnormals : bool
-        Gradual underflow (default True). Without subnormals, exponent field 0
-        holds only zero and values below ``smallest_normal`` round to 0 or to it.
-    has_zero : bool
-        False only for formats like OCP E8M0 whose exponent field 0 is an
-        ordinary binade (requires ``subnormals=False``).
-    specials : Specials or str
-        Where NaN / infinities / -0 live: ``"ieee"``, ``"fn"``, ``"fnuz"``,
-        ``"extended"`` or ``"none"`` (see :class:`Specials`).
+        Exponent bias; default `2**(exponent_bits - 1) - 1`. After construction the field holds the actual bias.
+    signed : bool, default True
+        Whether the format has a sign bit.
+    subnormals : bool, default True
+        Gradual underflow. Without subnormals, exponent field 0 holds only zero and values below
+        `smallest_normal` round to 0 or to `smallest_normal`.
+    has_zero : bool, default True
+        False only for formats like OCP E8M0 whose exponent field 0 is an ordinary binade (requires
+        `subnormals=False`); such a format has no zero.
+    specials : Specials or str, default "ieee"
+        Where NaN / infinities / -0 live: `"ieee"`, `"fn"`, `"fnuz"`, `"extended"` or `"none"` (any case; see
+        `Specials`). After construction the field holds a `Specials` member.
     name : str, optional
-        Display name; not part of equality (two descriptors with the same
-        fields are the same format).
+        Display name, used by `str()`. Not part of equality: two descriptors with the same fields are the same
+        format.
 
     Raises
     ------
     ValueError
-        If a field is out of range or the combination leaves no finite values,
-        lets a special code collide with a value, or has values outside float64.
+        If a field is out of range, the format is wider than 32 bits or narrower than 2, or the combination
+        leaves no normal values, lets a special code collide with a value, or has values outside float64 (the
+        message names the field).
+    TypeError
+        If a width or the bias is not an integer, a flag is not a bool, or `name` is not a string.
 
     Examples
     --------
-    >>> f = FloatFormat(exponent_bits=4, mantissa_bits=3, specials="fn")
+    >>> import floatsim as fs
+    >>> f = fs.FloatFormat(exponent_bits=4, mantissa_bits=3, specials="fn")
     >>> f.max, f.smallest_subnormal, f.bits
     (448.0, 0.001953125, 8)
+    >>> f == fs.get_format("float8_e4m3fn")  # the name is not compared
+    True
+
+    An IEEE-style format needs a mantissa bit to encode NaN:
+
+    >>> fs.FloatFormat(exponent_bits=4, mantissa_bits=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: specials='ieee' needs mantissa_bits >= 1 to encode NaN (exponent all ones, mantissa != 0)
     """
 
     exponent_bits: int
@@ -215,6 +316,7 @@ class FloatFormat:
 
     @property
     def num_codes(self) -> int:
+        """Number of codes, `2**bits`."""
         return 1 << self.bits
 
     @property
@@ -249,14 +351,17 @@ class FloatFormat:
 
     @property
     def has_inf(self) -> bool:
+        """Whether the format has infinities (`ieee` and `extended` specials)."""
         return self._inf_mag is not None
 
     @property
     def has_nan(self) -> bool:
+        """Whether the format has a NaN (every `specials` but `"none"`)."""
         return self.specials is not Specials.NONE
 
     @property
     def has_negative_zero(self) -> bool:
+        """Whether -0 is a distinct code (signed `ieee`, `fn` and `none` formats)."""
         return self.signed and self.specials in (Specials.IEEE, Specials.FN, Specials.NONE)
 
     @property
@@ -265,7 +370,7 @@ class FloatFormat:
 
     @property
     def nan_code(self) -> int | None:
-        """Code of the canonical (quiet, positive) NaN, or None."""
+        """Code of the canonical (quiet, positive) NaN, or None if the format has no NaN."""
         s = self.specials
         if s is Specials.NONE:
             return None
@@ -277,22 +382,22 @@ class FloatFormat:
 
     @property
     def inf_code(self) -> int | None:
-        """Code of +infinity, or None."""
+        """Code of +infinity, or None if the format has no infinity."""
         return self._inf_mag
 
     @property
     def neginf_code(self) -> int | None:
-        """Code of -infinity, or None."""
+        """Code of -infinity, or None if the format has no infinity or no sign."""
         return None if self._inf_mag is None or not self.signed else self.sign_bit | self._inf_mag
 
     @property
     def max_code(self) -> int:
-        """Code of the largest finite value."""
+        """Code of the largest finite value, `max`."""
         return self._max_mag
 
     @property
     def emin(self) -> int:
-        """Exponent of the smallest normal value (``smallest_normal = 2**emin``)."""
+        """Exponent of the smallest normal value, `1 - bias` (`-bias` without zero); `smallest_normal = 2**emin`."""
         return (1 if self.has_zero else 0) - self.bias
 
     @property
@@ -315,33 +420,50 @@ class FloatFormat:
 
     @property
     def min(self) -> float:
-        """Most negative finite value (0 or smallest value for unsigned formats)."""
+        """Smallest finite value: `-max` if signed, else 0 (`smallest_normal` for a format without zero)."""
         return -self.max if self.signed else (0.0 if self.has_zero else self.smallest_normal)
 
     @property
     def smallest_normal(self) -> float:
-        """Smallest positive normal value, 2**emin (numpy.finfo name)."""
+        """Smallest positive normal value, `2**emin` (numpy.finfo name)."""
         return math.ldexp(1.0, self.emin)
 
     @property
     def smallest_subnormal(self) -> float:
-        """Smallest positive value (equals smallest_normal without subnormals)."""
+        """Smallest positive value, `2**(emin - mantissa_bits)` (`smallest_normal` without subnormals)."""
         if self.subnormals and self.mantissa_bits > 0:
             return math.ldexp(1.0, self.emin - self.mantissa_bits)
         return self.smallest_normal
 
     @property
     def eps(self) -> float:
-        """Spacing just above 1.0, 2**-mantissa_bits (numpy.finfo name)."""
+        """Spacing of the values just above 1.0, `2**-mantissa_bits` (numpy.finfo name)."""
         return math.ldexp(1.0, -self.mantissa_bits)
 
     @property
     def code_dtype(self) -> np.dtype:
-        """Smallest unsigned dtype that holds a code."""
+        """Smallest unsigned dtype that holds a code: uint8, uint16 or uint32."""
         return _code_dtype(self.bits)
 
     def exact_in(self, dtype) -> bool:
-        """Whether every finite value of the format is exactly representable in ``dtype``."""
+        """Whether every finite value of the format is exactly representable in the float `dtype`.
+
+        Parameters
+        ----------
+        dtype : numpy dtype or type
+            A numpy floating-point dtype: `np.float16`, `np.float32` or `np.float64`.
+
+        Returns
+        -------
+        bool
+            True if the format's precision, largest exponent and smallest value all fit in `dtype`.
+
+        Examples
+        --------
+        >>> import numpy as np, floatsim as fs
+        >>> fs.get_format("float8_e4m3fn").exact_in(np.float16), fs.get_format("bfloat16").exact_in(np.float16)
+        (True, False)
+        """
         fi = np.finfo(dtype)
         quantum_exp = self.emin - (self.mantissa_bits if self.subnormals else 0)
         return (
@@ -352,22 +474,47 @@ class FloatFormat:
 
     @property
     def value_dtype(self) -> np.dtype:
-        """What decode returns by default: float32 if every value is exact in it, else float64."""
+        """The dtype `floatsim.decode` returns by default: float32 if every value is exact in it, else float64."""
         return np.dtype(np.float32) if self.exact_in(np.float32) else np.dtype(np.float64)
 
     @property
     def kind(self) -> str:
+        """The string `"float"` (`"int"` for an `IntFormat`)."""
         return "float"
 
     def kernel_params(self) -> FloatParams:
-        """The descriptor lowered to plain integers for the compiled kernels."""
+        """The descriptor lowered to plain integers for the compiled kernels.
+
+        Returns
+        -------
+        FloatParams
+            The integers the kernels need (computed once per format and cached).
+
+        Examples
+        --------
+        >>> import floatsim as fs
+        >>> fs.get_format("float8_e5m2").kernel_params().inf_mag
+        124
+        """
         return _float_params(self)
 
     def __str__(self) -> str:
         return self.name or self.describe()
 
     def describe(self) -> str:
-        """The constructor call that rebuilds this format."""
+        """The constructor call that rebuilds this format.
+
+        Returns
+        -------
+        str
+            `FloatFormat(...)` with every field but `name`, which `eval` turns back into an equal descriptor.
+
+        Examples
+        --------
+        >>> import floatsim as fs
+        >>> fs.get_format("float4_e2m1fn").describe()
+        "FloatFormat(exponent_bits=2, mantissa_bits=1, bias=1, signed=True, subnormals=True, has_zero=True, specials='none')"
+        """
         return (
             f"FloatFormat(exponent_bits={self.exponent_bits}, mantissa_bits={self.mantissa_bits}, "
             f"bias={self.bias}, signed={self.signed}, subnormals={self.subnormals}, "
@@ -375,7 +522,32 @@ class FloatFormat:
         )
 
     def replace(self, **changes) -> FloatFormat:
-        """A copy with some fields changed (the name is dropped unless given)."""
+        """A copy with some fields changed; the name is dropped unless given.
+
+        Parameters
+        ----------
+        **changes
+            New values of fields, by name (`exponent_bits=5`, `specials="fn"`, `name="mine"`, ...).
+
+        Returns
+        -------
+        FloatFormat
+            The new descriptor, validated like a fresh one.
+
+        Raises
+        ------
+        ValueError
+            If the changed fields make an invalid format.
+        TypeError
+            If a name is not a field, or a value has the wrong type.
+
+        Examples
+        --------
+        >>> import floatsim as fs
+        >>> f = fs.get_format("float8_e4m3fn").replace(specials="ieee")
+        >>> f.max, f == fs.get_format("float8_e4m3"), f.name is None
+        (240.0, True, True)
+        """
         changes.setdefault("name", None)
         return dataclasses.replace(self, **changes)
 
@@ -402,15 +574,34 @@ def _float_params(fmt: FloatFormat) -> FloatParams:
 class IntFormat:
     """A two's-complement (signed) or plain binary (unsigned) integer format.
 
-    Values are integers; codes are the bit patterns (two's complement for signed
-    formats), held in the smallest unsigned dtype. Rounding modes apply when a
-    float is converted; the default overflow policy saturates, ``"wrap"`` keeps
-    the low bits as ml_dtypes' intN types do.
+    Values are integers; codes are the bit patterns (two's complement for signed formats), held in the smallest
+    unsigned dtype that fits. When a float is converted, the rounding modes apply with grid spacing 1 ("even" is
+    the parity of the integer). The default overflow policy saturates to `[min, max]`; `overflow="wrap"` keeps
+    the low `bits` bits, as ml_dtypes' intN types do. An integer format has no NaN and no infinity.
+
+    Parameters
+    ----------
+    bits : int
+        Width in bits, 1 to 32 (at least 2 when signed).
+    signed : bool, default True
+        Two's complement (True) or unsigned (False).
+    name : str, optional
+        Display name, used by `str()`; not part of equality.
+
+    Raises
+    ------
+    ValueError
+        If `bits` is out of range.
+    TypeError
+        If `bits` is not an integer or `signed` not a bool.
 
     Examples
     --------
-    >>> IntFormat(bits=4).min, IntFormat(bits=4).max
+    >>> import floatsim as fs
+    >>> fs.IntFormat(bits=4).min, fs.IntFormat(bits=4).max
     (-8, 7)
+    >>> fs.IntFormat(bits=4, signed=False).max, fs.IntFormat(bits=4) == fs.get_format("int4")
+    (15, True)
     """
 
     bits: int
@@ -425,45 +616,96 @@ class IntFormat:
 
     @property
     def min(self) -> int:
+        """Smallest value: `-2**(bits - 1)` if signed, else 0."""
         return -(1 << (self.bits - 1)) if self.signed else 0
 
     @property
     def max(self) -> int:
+        """Largest value: `2**(bits - 1) - 1` if signed, else `2**bits - 1`."""
         return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
 
     @property
     def num_codes(self) -> int:
+        """Number of codes, `2**bits`."""
         return 1 << self.bits
 
     @property
     def code_dtype(self) -> np.dtype:
+        """Smallest unsigned dtype that holds a code: uint8, uint16 or uint32."""
         return _code_dtype(self.bits)
 
     @property
     def has_nan(self) -> bool:
+        """Always False: integer formats have no NaN."""
         return False
 
     @property
     def has_inf(self) -> bool:
+        """Always False: integer formats have no infinity."""
         return False
 
     def exact_in(self, dtype) -> bool:
-        """Whether every value is exactly representable in the float ``dtype``."""
+        """Whether every value is exactly representable in the float `dtype`.
+
+        Parameters
+        ----------
+        dtype : numpy dtype or type
+            A numpy floating-point dtype: `np.float16`, `np.float32` or `np.float64`.
+
+        Returns
+        -------
+        bool
+            True if `max` and `min` need no more significand bits than `dtype` has.
+
+        Examples
+        --------
+        >>> import numpy as np, floatsim as fs
+        >>> fs.IntFormat(bits=12).exact_in(np.float16), fs.IntFormat(bits=16).exact_in(np.float16)
+        (True, False)
+        """
         return self.bits - (0 if not self.signed else 1) <= np.finfo(dtype).nmant + 1
 
     @property
     def value_dtype(self) -> np.dtype:
+        """The dtype `floatsim.decode` returns by default: float32 if every value is exact in it, else float64."""
         return np.dtype(np.float32) if self.exact_in(np.float32) else np.dtype(np.float64)
 
     @property
     def kind(self) -> str:
+        """The string `"int"` (`"float"` for a `FloatFormat`)."""
         return "int"
 
     def kernel_params(self) -> IntParams:
+        """The descriptor lowered to plain integers for the compiled kernels.
+
+        Returns
+        -------
+        IntParams
+            `bits`, `signed` (0 or 1), `min` and `max`.
+
+        Examples
+        --------
+        >>> import floatsim as fs
+        >>> fs.IntFormat(bits=8, signed=False).kernel_params()
+        IntParams(bits=8, signed=0, min=0, max=255)
+        """
         return IntParams(bits=self.bits, signed=int(self.signed), min=self.min, max=self.max)
 
     def __str__(self) -> str:
         return self.name or f"IntFormat(bits={self.bits}, signed={self.signed})"
 
     def describe(self) -> str:
+        """The constructor call that rebuilds this format.
+
+        Returns
+        -------
+        str
+            `IntFormat(bits=..., signed=...)`, without the name.
+
+        Examples
+        --------
+        >>> import floatsim as fs
+        >>> fs.get_format("uint4").describe()
+        'IntFormat(bits=4, signed=False)'
+        """
         return f"IntFormat(bits={self.bits}, signed={self.signed})"

@@ -1,4 +1,17 @@
-"""The catalogue of standard formats (ml_dtypes names), family factories, and lookup."""
+"""Named formats: the catalogue, name lookup and the IEEE P3109 family.
+
+Everywhere floatsim takes a format it accepts a name as well as a descriptor. This module turns names into
+descriptors. `CATALOGUE` holds the standard formats under their ml_dtypes names (`"float8_e4m3fn"`,
+`"bfloat16"`, `"int4"`, ...); `get_format` also resolves aliases (`"fp8_e4m3"`, `"bf16"`, `"mxfp4"`), IEEE P3109
+names (`"binary8p4se"`), compact specs (`"e5m2:bias=15:fn"`) and numpy / ml_dtypes dtypes; `p3109` builds any
+member of the P3109 family; `list_formats` and `aliases` list what is known.
+
+Examples
+--------
+>>> import floatsim as fs
+>>> fs.get_format("fp8_e4m3").name, fs.get_format("binary8p4se").max
+('float8_e4m3fn', 224.0)
+"""
 
 from __future__ import annotations
 
@@ -16,7 +29,6 @@ def _f(name, e, m, bias=None, **kw):
     return FloatFormat(exponent_bits=e, mantissa_bits=m, bias=bias, name=name, **kw)
 
 
-#: Every named format, keyed by its ml_dtypes name.
 CATALOGUE: dict[str, FloatFormat | IntFormat] = {
     f.name: f
     for f in [
@@ -44,6 +56,8 @@ CATALOGUE: dict[str, FloatFormat | IntFormat] = {
         IntFormat(bits=8, signed=False, name="uint8"),
     ]
 }
+"""Every named format, keyed by its ml_dtypes name: the float formats from `float32` to `float8_e8m0fnu`, then
+`int2` to `uint8`. Read it, do not change it; `list_formats` returns its keys and `get_format` looks names up in it."""
 
 _ALIASES = {
     "fp32": "float32", "f32": "float32", "single": "float32", "binary32": "float32",
@@ -68,16 +82,45 @@ _P3109_RE = re.compile(r"^(?:p3109_)?(?:binary|k)(\d+)p(\d+)(s|u)?(e|f)?$")
 
 
 def p3109(k: int, p: int, *, signed: bool = True, extended: bool = True) -> FloatFormat:
-    """IEEE P3109 (Interim Report v4) format ``Binary<k>p<p><s|u><e|f>``.
+    """The IEEE P3109 (Interim Report v4) format `binary<k>p<p><s|u><e|f>`.
 
-    Bias is ``2**(k-p-1)`` (signed) or ``2**(k-p)`` (unsigned); one NaN, no -0,
-    subnormals always; ``extended=True`` adds infinities.
+    P3109 formats are named by their width `k` and precision `p` (significand bits, including the implicit one),
+    whether they are signed (`s`) or unsigned (`u`), and whether they are extended (`e`, with infinities) or
+    finite (`f`). They have subnormals, a single NaN and no -0 (in signed formats the -0 code is the NaN). The
+    descriptor has `exponent_bits = k - p` (signed) or `k - p + 1` (unsigned), `mantissa_bits = p - 1`, bias
+    `2**(k - p - 1)` (signed) or `2**(k - p)` (unsigned), and `specials` `"extended"` or `"fnuz"`.
+
+    Parameters
+    ----------
+    k : int
+        Width in bits, 3 to 32.
+    p : int
+        Precision, 1 to `k - 1` (signed) or 1 to `k` (unsigned).
+    signed : bool, default True
+        Signed (`s`) or unsigned (`u`).
+    extended : bool, default True
+        Extended (`e`: +inf, and -inf if signed) or finite (`f`: no infinities).
+
+    Returns
+    -------
+    FloatFormat
+        The descriptor, named like `"binary8p4se"`.
+
+    Raises
+    ------
+    ValueError
+        If `k` or `p` is out of range, or the format's values do not fit in float64 (a small `p` with `k` of 12 or
+        more, e.g. `p3109(16, 1)`).
 
     Examples
     --------
-    >>> f = p3109(8, 4, signed=True, extended=False)
+    >>> import floatsim as fs
+    >>> f = fs.p3109(8, 4, signed=True, extended=False)
     >>> f.name, f.max, f.bias
     ('binary8p4sf', 240.0, 8)
+    >>> g = fs.p3109(8, 3)
+    >>> g.name, g.max, g.has_inf, g == fs.get_format("binary8p3se")
+    ('binary8p3se', 49152.0, True, True)
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 3 <= k <= 32:
         raise ValueError(f"k={k!r} is invalid: P3109 bit widths are integers from 3 (floatsim supports up to 32)")
@@ -150,7 +193,20 @@ def _parse_spec(key: str, original: str):
 
 
 def aliases() -> dict[str, list[str]]:
-    """Accepted aliases of each catalogue format, e.g. ``{"bfloat16": ["bf16"], ...}``."""
+    """The accepted aliases of each catalogue format.
+
+    Returns
+    -------
+    dict of str to list of str
+        For each catalogue name that has aliases, the aliases `get_format` accepts for it, e.g.
+        `{"bfloat16": ["bf16"], ...}`. A new dict on each call.
+
+    Examples
+    --------
+    >>> import floatsim as fs
+    >>> fs.formats.aliases()["bfloat16"], fs.formats.aliases()["float4_e2m1fn"][:3]
+    (['bf16'], ['e2m1', 'fp4', 'fp4_e2m1'])
+    """
     out: dict[str, list[str]] = {}
     for alias, target in _ALIASES.items():
         out.setdefault(target, []).append(alias)
@@ -158,7 +214,20 @@ def aliases() -> dict[str, list[str]]:
 
 
 def list_formats() -> list[str]:
-    """Names of every format in the catalogue (ml_dtypes spelling)."""
+    """Names of every format in the catalogue, in ml_dtypes spelling.
+
+    Returns
+    -------
+    list of str
+        The keys of `CATALOGUE`: the float formats first (`"float32"` ... `"float8_e8m0fnu"`), then the integer
+        formats (`"int2"` ... `"uint8"`). Aliases, P3109 names and specs are not listed.
+
+    Examples
+    --------
+    >>> import floatsim as fs
+    >>> fs.list_formats()[:4], len(fs.list_formats())
+    (['float32', 'tfloat32', 'float16', 'bfloat16'], 22)
+    """
     return list(CATALOGUE)
 
 
@@ -184,19 +253,53 @@ def _lookup_name(name: str):
 
 
 def get_format(fmt, argument: str = "fmt") -> FloatFormat | IntFormat:
-    """Resolve a format given as a descriptor, a name or alias, or a numpy / ml_dtypes dtype.
+    """Resolve a format given as a descriptor, a name, an alias, a spec, or a numpy / ml_dtypes dtype.
+
+    Names are matched without regard to case or surrounding spaces. A string is looked up in this order:
+
+    1. a catalogue name (`"float8_e4m3fn"`, see `list_formats`) or an alias (`"fp8_e4m3"`, `"e4m3fn"`, `"bf16"`,
+       `"fp4"`, `"mxfp4"`, `"e8m0"`, ...; see `aliases`);
+    2. an IEEE P3109 name, `binary<K>p<P>` with optional `s`/`u` and `e`/`f` (default `se`), also spelled
+       `k<K>p<P>...` or `p3109_k<K>p<P>...`: `"binary8p4se"`, `"p3109_k8p1uf"` (see `p3109`);
+    3. a compact spec: `e<E>m<M>` followed by any of `:bias=<B>`, `:ieee` / `:fn` / `:fnuz` / `:extended` /
+       `:none` (default `ieee`), `:unsigned`, `:nosub`, `:nozero` (e.g. `"e5m2:bias=15:fn"`); or
+       `p3109:k=<K>:p=<P>:<se|sf|ue|uf>`; or `int<K>` / `uint<K>` for integer widths up to 32.
+
+    Parameters
+    ----------
+    fmt : str, FloatFormat, IntFormat or dtype
+        The format. A descriptor is returned unchanged; a dtype (`ml_dtypes.bfloat16`, `np.float16`,
+        `np.int8`, ...) gives the catalogue format of the same name.
+    argument : str, default "fmt"
+        The argument name that error messages quote.
+
+    Returns
+    -------
+    FloatFormat or IntFormat
+        The descriptor. Catalogue names and aliases give the shared catalogue objects; other names give new
+        descriptors, named after the P3109 name or the spec (integer specs are unnamed).
 
     Raises
     ------
     ValueError
-        For an unknown name (the message lists close matches).
+        For an unknown name (the message lists close matches), an invalid spec, or a dtype with no floatsim format
+        (`np.float64`: float64 is an input type, not a target format).
     TypeError
-        For anything that is not a name, descriptor or dtype.
+        For anything that is not a name, a descriptor or a dtype (`None`, numbers, lists).
 
     Examples
     --------
-    >>> get_format("e4m3fn").name
-    'float8_e4m3fn'
+    >>> import numpy as np, ml_dtypes, floatsim as fs
+    >>> fs.get_format("e4m3fn").name, fs.get_format(" BF16 ").name, fs.get_format(ml_dtypes.float8_e5m2).name
+    ('float8_e4m3fn', 'bfloat16', 'float8_e5m2')
+    >>> fs.get_format("e5m2:bias=15:fn").max  # E5M2 with the fn convention: no infinity, so a larger max
+    98304.0
+    >>> fs.get_format("int12").min
+    -2048
+    >>> fs.get_format("float64")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown format 'float64'. Close matches: float16, bfloat16, float32, tfloat32. See floatsim.list_formats() for the catalogue; P3109 formats are named like 'binary8p4se'; build others with floatsim.FloatFormat(...).
     """
     if isinstance(fmt, (FloatFormat, IntFormat)):
         return fmt

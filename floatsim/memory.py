@@ -1,11 +1,16 @@
 """Memory footprint of tensors and training state stored in a given number format.
 
-Pure arithmetic on bit widths: ``n`` values of a ``b``-bit format take ``n * b / 8``
-bytes, plus the shared scales of block formats (MX / NVFP4 style). Formats are
-floatsim formats or names, or plain bit widths; ``"float64"`` (64 bits) is
-accepted although floatsim has no float64 format.
+How much memory does a model take in bfloat16, FP8 or 4-bit integers? This module answers with pure arithmetic
+on bit widths (nothing is allocated): `n` values of a `b`-bit format take `n * b / 8` bytes, plus the shared
+scales of block formats (MX / NVFP4 style). `parameter_bytes` sizes one tensor, `memory_table` compares formats,
+`training_memory` adds up the state of a training run, and `format_bits` gives a format's width. Formats are
+floatsim formats or names, numpy dtypes, or plain bit widths; `"float64"` (64 bits) is accepted although floatsim
+has no float64 format.
 
->>> parameter_bytes(70e9, "float16") / 1e9
+Examples
+--------
+>>> from floatsim.memory import parameter_bytes
+>>> parameter_bytes(70e9, "float16") / 1e9  # 70 billion parameters in float16: 140 GB
 140.0
 """
 
@@ -30,9 +35,16 @@ def format_bits(fmt, argument: str = "fmt") -> int:
     Parameters
     ----------
     fmt : str, FloatFormat, IntFormat, numpy dtype or int
-        A floatsim format or name (``"bfloat16"``, ``"e4m3fn"``, ...), a numpy
-        dtype or its name (``"float64"``, ``np.int32``), or a positive integer
+        A floatsim format or name (`"bfloat16"`, `"e4m3fn"`, ...), a numpy
+        dtype or its name (`"float64"`, `np.int32`), or a positive integer
         number of bits.
+    argument : str, default "fmt"
+        The argument name that error messages quote.
+
+    Returns
+    -------
+    int
+        The width in bits (for a numpy dtype, 8 times its item size).
 
     Raises
     ------
@@ -103,31 +115,34 @@ def _block_bits(block_size, scale_bits) -> float:
 
 
 def parameter_bytes(n, fmt, *, block_size=None, scale_bits=None) -> float:
-    """Bytes taken by ``n`` values stored in ``fmt``.
+    """Bytes taken by `n` values stored in `fmt`.
 
     Parameters
     ----------
     n : int or float
-        Number of values (e.g. ``70e9`` parameters); positive.
+        Number of values (e.g. `70e9` parameters); positive.
     fmt : str, FloatFormat, IntFormat, numpy dtype or int
-        Element format or its bit width (see :func:`format_bits`).
+        Element format or its bit width (see `format_bits`).
     block_size : int, optional
         Values sharing one scale (block formats such as MXFP8 / MXFP4: 32).
     scale_bits : int or format, optional
-        Width of each shared scale (MX: 8, ``"float8_e8m0fnu"``). Given
-        together with ``block_size``; adds ``scale_bits / block_size`` bits
+        Width of each shared scale (MX: 8, `"float8_e8m0fnu"`). Given
+        together with `block_size`; adds `scale_bits / block_size` bits
         per value.
 
     Returns
     -------
     float
-        ``n * (bits + scale_bits / block_size) / 8``.
+        `n * (bits + scale_bits / block_size) / 8`.
 
     Raises
     ------
     ValueError
-        For a non-positive ``n`` or ``block_size``, an unknown format, or only
-        one of ``block_size`` / ``scale_bits``.
+        For a non-positive `n` or `block_size`, an unknown format, or only
+        one of `block_size` / `scale_bits`.
+    TypeError
+        If `n` is not a number, `block_size` not an integer, or a format of
+        the wrong type.
 
     Examples
     --------
@@ -149,7 +164,7 @@ def parameter_bytes(n, fmt, *, block_size=None, scale_bits=None) -> float:
 
 
 def memory_table(n, formats=DEFAULT_FORMATS, *, block_size=None, scale_bits=None) -> list[dict]:
-    """Memory for ``n`` values in each of several formats.
+    """Memory for `n` values in each of several formats.
 
     Parameters
     ----------
@@ -157,14 +172,24 @@ def memory_table(n, formats=DEFAULT_FORMATS, *, block_size=None, scale_bits=None
         Number of values; positive.
     formats : sequence of formats, names or bit widths
         Default: float64, float32, bfloat16, float8_e4m3fn, float4_e2m1fn, int4.
-    block_size, scale_bits : optional
-        Block-scale overhead applied to every row (see :func:`parameter_bytes`).
+        A single format is accepted too.
+    block_size : int, optional
+        Values sharing one scale, applied to every row (see `parameter_bytes`).
+    scale_bits : int or format, optional
+        Width of each shared scale, given together with `block_size`.
 
     Returns
     -------
     list of dict
-        One row per format with keys ``format`` (label), ``bits`` (element
-        width), ``bytes``, ``gb`` (``1e9`` bytes) and ``gib`` (``2**30`` bytes).
+        One row per format with keys `format` (label), `bits` (element
+        width), `bytes`, `gb` (`1e9` bytes) and `gib` (`2**30` bytes).
+
+    Raises
+    ------
+    ValueError
+        As `parameter_bytes`, for any of the formats.
+    TypeError
+        As `parameter_bytes`, for any of the formats.
 
     Examples
     --------
@@ -203,8 +228,15 @@ def training_memory(n, *, weights="float32", gradients="float32", optimizer_stat
     Returns
     -------
     dict
-        Bytes per component: ``weights``, ``gradients``, ``optimizer_states``
-        (all states together), ``master_weights`` (0 when none) and ``total``.
+        Bytes per component: `weights`, `gradients`, `optimizer_states`
+        (all states together), `master_weights` (0 when none) and `total`.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive `n` or an unknown format.
+    TypeError
+        If `n` is not a number or a format has the wrong type.
 
     Examples
     --------

@@ -1,12 +1,37 @@
-"""Plots of number formats: value positions, spacing, binades, cast error, rounding.
+"""Plot number formats: value positions, spacing, binades, cast error, rounding modes.
 
-Needs matplotlib (``pip install 'floatsim[plot]'``), imported only when a
-function is called, never by ``import floatsim.plotting``. Every function draws
-on ``ax`` when given, else on a new :class:`matplotlib.figure.Figure` (no
-pyplot, no global state), and returns the figure::
+These functions draw what a format can represent and how rounding into it behaves: where its values lie on
+the real line (`number_line`), how far apart neighbouring values are (`spacing`), how many values each
+binade holds (`binade_histogram`), how large the error of casting a sample is (`cast_error`) and what each
+rounding mode does over a range (`rounding_modes`). `quantization_report` draws the error of several
+quantization schemes. The `floatsim plot` command draws the same pictures to an image file.
 
-    fig = number_line("float8_e4m3fn", scale="symlog")
-    fig.savefig("e4m3fn.png")
+matplotlib is needed (`pip install 'floatsim[plot]'`). It is imported only when a function is called,
+never by `import floatsim.plotting`. Every function draws on `ax` when given, else on a new standalone
+`matplotlib.figure.Figure`. pyplot is not used, so no global state changes and no window opens, whatever
+the backend. Every function returns the figure, except `quantization_report`, which returns the Axes. Save
+a figure with `fig.savefig("plot.png")`.
+
+Examples
+--------
+>>> import io
+>>> from floatsim.plotting import number_line
+>>> fig = number_line("float8_e4m3fn", scale="symlog")
+>>> type(fig).__name__, fig.axes[0].get_title()
+('Figure', 'float8_e4m3fn: 253 finite values (symlog scale)')
+>>> buf = io.BytesIO()
+>>> fig.savefig(buf, format="png")
+>>> buf.getvalue()[1:4]
+b'PNG'
+
+Several plots side by side, on Axes of your own figure:
+
+>>> from matplotlib.figure import Figure
+>>> from floatsim.plotting import spacing
+>>> fig = Figure(figsize=(12, 4))
+>>> left, right = fig.subplots(1, 2)
+>>> number_line("float4_e2m1fn", ax=left) is fig, spacing("float4_e2m1fn", ax=right) is fig
+(True, True)
 """
 
 from __future__ import annotations
@@ -74,25 +99,44 @@ def _smallest_positive(fmt) -> float:
 
 
 def number_line(fmt, *, scale="linear", ax=None):
-    """Every finite value of ``fmt`` as a tick on the real line.
+    """Every finite value of `fmt` as a tick on the real line.
+
+    Each distinct finite value is drawn once as a vertical tick (`+0` and `-0` share one); the title gives the
+    number of distinct finite values.
 
     Parameters
     ----------
-    fmt : str, FloatFormat or IntFormat
-        A format of at most 16 bits.
-    scale : {"linear", "symlog"}
-        ``"symlog"`` is logarithmic in both directions, linear below the
-        smallest positive value, so that every binade gets the same width.
-    ax : matplotlib Axes, optional
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        A format of at most 16 bits, or its name or dtype.
+    scale : {"linear", "symlog"}, default "linear"
+        The x axis. `"symlog"` is logarithmic in both directions and linear between minus and plus the smallest
+        positive value, so that every binade (the values in `[2**e, 2**(e + 1))`) gets the same width.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. Default: a new figure with one Axes.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on (the figure of `ax` when given).
 
     Raises
     ------
     ValueError
-        For an unknown ``scale`` or a format wider than 16 bits.
+        For an unknown `scale`, a format wider than 16 bits, or an unknown format name.
+
+    Examples
+    --------
+    >>> fig = number_line("float4_e2m1fn")
+    >>> ax = fig.axes[0]
+    >>> ax.get_title(), ax.get_xlabel(), ax.get_xscale()
+    ('float4_e2m1fn: 15 finite values (linear scale)', 'value', 'linear')
+    >>> ticks = ax.collections[0].get_segments()
+    >>> len(ticks), [float(t[0, 0]) for t in ticks[:3]]
+    (15, [-6.0, -4.0, -3.0])
+    >>> number_line("float32")
+    Traceback (most recent call last):
+        ...
+    ValueError: fmt=float32 has 32 bits; this plot enumerates every code and needs at most 16 bits
     """
     if scale not in ("linear", "symlog"):
         raise ValueError(f"scale={scale!r} is not supported; allowed: 'linear', 'symlog'")
@@ -129,18 +173,37 @@ def _spacing_of(fmt, samples=2048):
 
 
 def spacing(formats, *, ax=None):
-    """Distance between neighbouring values (ulp) against magnitude, log-log.
+    """Distance between neighbouring values (ulp) against magnitude, on log-log axes.
+
+    For each positive value `v` of a format, the curve shows the gap from `v` to the next larger value, as a
+    step curve with one line per format. Both axes are logarithmic with base 2.
 
     Parameters
     ----------
-    formats : format or sequence of formats
-        Formats of at most 16 bits are enumerated exactly; wider ones are
-        sampled at 2048 log-spaced magnitudes with directed-rounding casts.
-    ax : matplotlib Axes, optional
+    formats : str, FloatFormat, IntFormat, or iterable of formats
+        The formats to draw, one line each, labelled with the format's name. Formats of at most 16 bits are
+        enumerated exactly; wider ones are sampled at 2048 log-spaced magnitudes with directed-rounding casts.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. Default: a new figure with one Axes.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on (the figure of `ax` when given).
+
+    Raises
+    ------
+    ValueError
+        For an empty `formats` or an unknown format name.
+
+    Examples
+    --------
+    >>> fig = spacing(["float8_e4m3fn", "float8_e5m2", "bfloat16"])
+    >>> ax = fig.axes[0]
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['float8_e4m3fn', 'float8_e5m2', 'bfloat16']
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('magnitude |x|', 'spacing to next value (ulp)')
     """
     fmts = _formats(formats)
     fig, ax = _figure_axes(ax, figsize=(7, 5))
@@ -159,20 +222,36 @@ def spacing(formats, *, ax=None):
 
 
 def binade_histogram(fmt, *, ax=None):
-    """Number of finite nonzero values (both signs) in each binade ``[2**e, 2**(e+1))``.
+    """Number of finite nonzero values (both signs) in each binade `[2**e, 2**(e+1))`.
 
-    Subnormals (values below ``smallest_normal``) get their own bar, labelled
-    ``"sub"``.
+    A *binade* holds the values whose magnitude lies in `[2**e, 2**(e+1))`; there is one bar per exponent `e`.
+    Subnormals (values below `smallest_normal`) get their own bar, labelled `"sub"`. Zeros are not counted;
+    each other value counts once per sign.
 
     Parameters
     ----------
-    fmt : str, FloatFormat or IntFormat
-        A format of at most 16 bits.
-    ax : matplotlib Axes, optional
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        A format of at most 16 bits, or its name or dtype.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. Default: a new figure with one Axes.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on (the figure of `ax` when given).
+
+    Raises
+    ------
+    ValueError
+        For a format wider than 16 bits or an unknown format name.
+
+    Examples
+    --------
+    >>> ax = binade_histogram("float4_e2m1fn").axes[0]
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['sub', '0', '1', '2']
+    >>> [int(bar.get_height()) for bar in ax.patches]
+    [2, 4, 4, 4]
     """
     fmt = get_format(fmt)
     values = _all_values(fmt)  # unique: one entry per value, so +x and -x count twice, 0 (and -0) not at all
@@ -201,22 +280,39 @@ def binade_histogram(fmt, *, ax=None):
 
 
 def cast_error(sample, formats, *, ax=None):
-    """Histogram of ``log10`` relative error when casting ``sample`` to each format.
+    """Histogram of the `log10` relative error when casting `sample` to each format.
 
-    Casts use round-to-nearest-even with ``overflow="saturate"``. Exactly
-    representable entries (error 0) have no logarithm; the legend gives their
-    share and the median relative error.
+    Casts use round-to-nearest-even with `overflow="saturate"`. The relative error of an entry `x` is
+    `|cast(x) - x| / |x|`. Exactly representable entries (error 0) have no logarithm; the legend gives their
+    share and the median relative error. All formats share the same 60 bins.
 
     Parameters
     ----------
     sample : array_like of float
-        Values to cast; non-finite and zero entries are ignored.
-    formats : format or sequence of formats
-    ax : matplotlib Axes, optional
+        Values to cast, any shape; non-finite and zero entries are ignored.
+    formats : str, FloatFormat, IntFormat, or iterable of formats
+        The formats to compare, one outline histogram each.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. Default: a new figure with one Axes.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on (the figure of `ax` when given).
+
+    Raises
+    ------
+    ValueError
+        For a sample with no finite nonzero value, an empty `formats`, or an unknown format name.
+
+    Examples
+    --------
+    >>> fig = cast_error([0.1, 0.2, 0.3, 1.0], ["float8_e4m3fn", "float8_e5m2"])
+    >>> ax = fig.axes[0]
+    >>> ax.get_title()
+    'cast error over 4 values'
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['float8_e4m3fn (median 0.016, exact 25%)', 'float8_e5m2 (median 0.052, exact 25%)']
     """
     x = np.asarray(sample, dtype=np.float64).ravel()
     x = x[np.isfinite(x) & (x != 0)]
@@ -251,22 +347,50 @@ def cast_error(sample, formats, *, ax=None):
 
 
 def rounding_modes(fmt, lo, hi, *, n=1000, modes=_DETERMINISTIC, ax=None):
-    """``cast(x, fmt)`` over ``linspace(lo, hi, n)`` under each rounding mode, as step curves.
+    """`cast(x, fmt)` over `linspace(lo, hi, n)` under each rounding mode, as step curves.
+
+    The plot shows the identity `x` as a dashed grey line, then one step curve per mode, labelled with the
+    mode's name. Casts use `overflow="saturate"`, so inputs beyond the range plot at the largest finite value.
 
     Parameters
     ----------
-    fmt : str, FloatFormat or IntFormat
-    lo, hi : float
-        Range of inputs, ``lo < hi``.
-    n : int
-        Number of points (>= 2).
-    modes : sequence of str or Rounding
-        Deterministic rounding modes (stochastic ones are rejected).
-    ax : matplotlib Axes, optional
+    fmt : str, FloatFormat, IntFormat or numpy.dtype
+        The format, or its name or dtype.
+    lo : float
+        Smallest input, finite.
+    hi : float
+        Largest input, finite, `hi > lo`.
+    n : int, default 1000
+        Number of evenly spaced inputs, at least 2.
+    modes : str, Rounding, or sequence of these, optional
+        Deterministic rounding modes (names such as `"nearest_even"`, or `floatsim.Rounding` members).
+        Default: all six, in the order of `floatsim.analysis.DETERMINISTIC_MODES`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. Default: a new figure with one Axes.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on (the figure of `ax` when given).
+
+    Raises
+    ------
+    ValueError
+        For `lo >= hi` or a non-finite bound, an `n` that is not an integer of at least 2, an empty `modes`, an
+        unknown or stochastic mode, or an unknown format name.
+
+    Examples
+    --------
+    >>> ax = rounding_modes("float4_e2m1fn", -3, 3).axes[0]
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['x', 'nearest_even', 'nearest_away', 'toward_zero', 'toward_positive', 'toward_negative', 'odd']
+
+    The ties at 0.25 and 0.75 (halfway between two values of `float4_e2m1fn`): nearest-even picks the value
+    with an even last bit, toward-zero the smaller one.
+
+    >>> ax = rounding_modes("float4_e2m1fn", 0, 1, n=5, modes=["nearest_even", "toward_zero"]).axes[0]
+    >>> [line.get_ydata().tolist() for line in ax.get_lines()[1:]]
+    [[0.0, 0.0, 0.5, 1.0, 1.0], [0.0, 0.0, 0.5, 0.5, 1.0]]
     """
     fmt = get_format(fmt)
     lo, hi = float(lo), float(hi)
@@ -296,7 +420,29 @@ def rounding_modes(fmt, lo, hi, *, n=1000, modes=_DETERMINISTIC, ax=None):
 
 
 def quantization_report(rows, *, ax=None):
-    """SQNR of each scheme of a :func:`floatsim.quant.metrics.report`, labelled with its bits per value.
+    """SQNR of each scheme of a `floatsim.quant.metrics.report`, labelled with its bits per value.
+
+    One horizontal bar per row, the first row at the top, with the row's bits per value written at the end of
+    its bar. SQNR (signal-to-quantization-noise ratio, in dB) is higher for a more accurate scheme.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows as returned by `floatsim.quant.metrics.report`. Each row needs the keys `"scheme"` (the label),
+        `"sqnr_db"` and `"bits_per_value"`; other keys are ignored.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on. Default: a new figure with one Axes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on. Unlike the other functions of this module it returns the Axes, not the figure: save
+        it with `quantization_report(rows).figure.savefig("report.png")`.
+
+    Raises
+    ------
+    KeyError
+        For a row without one of the three keys.
 
     Examples
     --------
@@ -304,6 +450,9 @@ def quantization_report(rows, *, ax=None):
     ...         {"scheme": "int4 g32", "bits_per_value": 5.0, "sqnr_db": 20.3}]
     >>> quantization_report(rows).get_xlabel()
     'SQNR (dB, higher is better)'
+    >>> ax = quantization_report(rows)
+    >>> [t.get_text() for t in ax.get_yticklabels()], [t.get_text() for t in ax.texts]
+    (['int8', 'int4 g32'], [' 8.12 bits/value', ' 5 bits/value'])
     """
     fig, ax = _figure_axes(ax, figsize=(6, 0.5 + 0.4 * max(1, len(rows))))
     names = [r["scheme"] for r in rows]

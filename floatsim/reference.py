@@ -1,21 +1,25 @@
-"""Exact, slow, readable reference implementation of decode and projection.
+"""Exact, slow, readable reference implementation of decoding and rounding.
 
-This module is the executable form of ``docs/semantics.md``: integers and
-:class:`fractions.Fraction` only, one element at a time, no numpy and no Numba.
-It is the oracle the compiled kernels are tested against, so it imports only the
-format descriptors, never ``core`` or ``_kernels``.
+This module is the executable form of the Semantics page (`docs/semantics.md`): integers and
+`fractions.Fraction` only, one scalar at a time, no NumPy arrays and no Numba. It is the oracle that the compiled
+verbs (`floatsim.encode`, `floatsim.decode`, `floatsim.cast`) are tested against, so it shares no code with them
+(it imports only the format descriptors). Use it to check a single conversion by hand, to read how a rule
+works, or as an independent oracle for another library. Unlike the verbs, it takes one value at a time, returns
+Python numbers, and takes the random integer `R` of stochastic rounding directly (no seeds).
 
-Rounding works on the format's grid *extended without bound above*: a finite
-nonzero ``|x|`` lies between two neighbours ``lo <= |x| < hi`` whose magnitude
-codes are computed on that unbounded grid (so they may exceed ``max_code``); the
-rounding mode picks one of them, and only then does the overflow policy resolve a
-result beyond the largest finite value.
+Rounding works on the format's grid *extended without bound above*: a finite nonzero `abs(x)` lies between two
+neighbours `lo <= abs(x) < hi` whose magnitude codes are computed on that unbounded grid (so they may exceed
+`max_code`); the rounding mode picks one of them, and only then does the overflow policy resolve a result beyond
+the largest finite value.
 
->>> round_to_code(1.0625, "float8_e4m3fn")  # a tie: 1.0 has the even code
+Examples
+--------
+>>> from floatsim import reference
+>>> reference.round_to_code(1.0625, "float8_e4m3fn")  # a tie: 1.0 has the even code
 56
->>> cast(3.0, "float8_e8m0fnu")  # P = 1 ties go to the even code (exponent field)
+>>> reference.cast(3.0, "float8_e8m0fnu")  # P = 1 ties go to the even code (exponent field)
 2.0
->>> cast(300.0, "binary8p4sf", overflow="sat_none")
+>>> reference.cast(300.0, "binary8p4sf", overflow="sat_none")
 240.0
 """
 
@@ -52,15 +56,38 @@ def _split(code: int, fmt: FloatFormat) -> tuple[bool, int]:
 
 
 def classify(code: int, fmt) -> str:
-    """Class of a code: ``"nan"``, ``"inf"``, ``"zero"``, ``"subnormal"`` or ``"normal"``.
+    """The class of a code: `"nan"`, `"inf"`, `"zero"`, `"subnormal"` or `"normal"`.
 
-    Integer formats return ``"int"`` for every code. Non-canonical codes of formats
-    without subnormals (exponent field 0, mantissa != 0) are ``"zero"``.
+    Integer formats return `"int"` for every code. Non-canonical codes of formats without subnormals (exponent
+    field 0, mantissa != 0) are `"zero"`; every code of a format without zero (E8M0) that is not NaN is
+    `"normal"`.
+
+    Parameters
+    ----------
+    code : int
+        The code, in `[0, 2**fmt.bits)`.
+    fmt : FloatFormat, IntFormat, str or dtype
+        The format, or anything `floatsim.get_format` accepts.
+
+    Returns
+    -------
+    str
+        The class.
 
     Raises
     ------
     ValueError
-        If ``code`` is not in ``[0, 2**bits)``.
+        If `code` is not in `[0, 2**bits)`, or `fmt` is unknown.
+    TypeError
+        If `code` is not an integer.
+
+    Examples
+    --------
+    >>> from floatsim import reference
+    >>> [reference.classify(c, "float8_e4m3fn") for c in (0x00, 0x01, 0x08, 0x7F, 0x80)]
+    ['zero', 'subnormal', 'normal', 'nan', 'zero']
+    >>> reference.classify(0x7C, "float8_e5m2"), reference.classify(0x7E, "float8_e5m2")
+    ('inf', 'nan')
     """
     fmt = get_format(fmt)
     code = _check_code(code, fmt)
@@ -82,17 +109,38 @@ def classify(code: int, fmt) -> str:
 
 
 def decode(code: int, fmt) -> float | int:
-    """Exact value of a code.
+    """The exact value of a code.
 
-    Float formats return a Python float (every value of a format is exact in float64,
-    which the descriptor guarantees): ``-0.0`` for the negative-zero code,
-    ``float("nan")`` / ``±inf`` for the special codes. Integer formats return a Python
-    int (two's complement for signed formats).
+    Parameters
+    ----------
+    code : int
+        The code, in `[0, 2**fmt.bits)`.
+    fmt : FloatFormat, IntFormat, str or dtype
+        The format, or anything `floatsim.get_format` accepts.
+
+    Returns
+    -------
+    float or int
+        For float formats a Python float, exact (the descriptor guarantees every value fits in float64): `-0.0`
+        for the negative-zero code, `nan` / `±inf` for the special codes. For integer formats a Python int (two's
+        complement for signed formats).
 
     Raises
     ------
     ValueError
-        If ``code`` is not in ``[0, 2**bits)``.
+        If `code` is not in `[0, 2**bits)`, or `fmt` is unknown.
+    TypeError
+        If `code` is not an integer.
+
+    Examples
+    --------
+    >>> from floatsim import reference
+    >>> [reference.decode(c, "float8_e4m3fn") for c in (0x01, 0x38, 0x80, 0xFF)]
+    [0.001953125, 1.0, -0.0, nan]
+    >>> reference.decode(0x7C, "float8_e5m2")
+    inf
+    >>> reference.decode(15, "int4")
+    -1
     """
     fmt = get_format(fmt)
     code = _check_code(code, fmt)
@@ -267,28 +315,55 @@ def _random(rnd: Rounding, random_bits, sr_bits) -> tuple[int, int]:
 def round_to_code(
     x, fmt, rounding="nearest_even", overflow=None, *, random_bits: int | None = None, sr_bits: int | None = None
 ) -> int:
-    """Code of the projection of ``x`` into ``fmt``, exactly as docs/semantics.md specifies.
+    """The code of `x` rounded into `fmt`, exactly as the Semantics page (`docs/semantics.md`) specifies.
+
+    The scalar, exact counterpart of `floatsim.encode`: for the same value, rounding and overflow policy it gives
+    the same code.
 
     Parameters
     ----------
     x : int, float, Fraction or numpy scalar
-        The value; converted exactly (``-0.0``, ``±inf`` and NaN are honoured).
-    fmt : FloatFormat, IntFormat or str
-    rounding : Rounding or str
+        The value, converted exactly (`-0.0`, `±inf` and NaN are honoured; a `Fraction` such as `Fraction(1, 3)`
+        is rounded from its exact value).
+    fmt : FloatFormat, IntFormat, str or dtype
+        The target format, or anything `floatsim.get_format` accepts.
+    rounding : Rounding or str, default "nearest_even"
+        The rounding mode; see `floatsim.Rounding`.
     overflow : Overflow or str, optional
-        Default ``"ieee"`` for float formats and ``"saturate"`` for integer formats.
-        Integer formats accept only ``"saturate"`` and ``"wrap"``; float formats
-        reject ``"wrap"``.
+        The overflow policy; see `floatsim.Overflow`. Default `"ieee"` for float formats and `"saturate"` for
+        integer formats. Integer formats accept only `"saturate"` and `"wrap"`; float formats reject `"wrap"`.
     random_bits : int, optional
-        ``R`` in ``[0, 2**N)``, required by the stochastic modes.
+        `R` in `[0, 2**N)`, required by the stochastic modes (ignored by the others).
     sr_bits : int, optional
-        ``N``; required by ``stochastic_a/b/c``; ``"stochastic"`` always uses ``N = 64``.
+        `N`, required by `"stochastic_a"`, `"stochastic_b"` and `"stochastic_c"` (any `N >= 1`);
+        `"stochastic"` always uses `N = 64`. Ignored by the deterministic modes.
+
+    Returns
+    -------
+    int
+        The code, in `[0, 2**fmt.bits)`.
 
     Raises
     ------
     ValueError
-        NaN into a format without NaN (FP6, FP4, integer formats); an invalid overflow
-        policy for the format; missing or out-of-range ``random_bits`` / ``sr_bits``.
+        NaN into a format without NaN (FP6, FP4, integer formats); an unknown format, rounding or overflow name;
+        an invalid overflow policy for the format; missing or out-of-range `random_bits` / `sr_bits`.
+    TypeError
+        If `x` is not a real number.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from floatsim import reference
+    >>> reference.round_to_code(1.0625, "float8_e4m3fn"), reference.round_to_code(Fraction(1, 3), "float8_e4m3fn")
+    (56, 43)
+    >>> reference.round_to_code(500.0, "float8_e4m3fn"), reference.round_to_code(500.0, "e4m3fn", overflow="saturate")
+    (127, 126)
+
+    Stochastic rounding of the tie 1.0625 with `N = 2`: up (code 57) when `floor(4 * 1/2) + R >= 4`:
+
+    >>> [reference.round_to_code(1.0625, "e4m3fn", "stochastic_a", random_bits=r, sr_bits=2) for r in range(4)]
+    [56, 56, 57, 57]
     """
     fmt = get_format(fmt)
     rnd = Rounding.parse(rounding)
@@ -340,10 +415,47 @@ def round_to_code(
 def cast(
     x, fmt, rounding="nearest_even", overflow=None, *, random_bits: int | None = None, sr_bits: int | None = None
 ) -> float:
-    """``decode(round_to_code(x, ...))`` as a Python float (integer formats included).
+    """The value of `x` rounded into `fmt`: `decode(round_to_code(x, ...))` as a Python float.
 
-    >>> cast(1e6, "float8_e4m3fn", overflow="saturate")
+    The scalar, exact counterpart of `floatsim.cast`. Integer formats give a float too.
+
+    Parameters
+    ----------
+    x : int, float, Fraction or numpy scalar
+        The value, converted exactly.
+    fmt : FloatFormat, IntFormat, str or dtype
+        The target format, or anything `floatsim.get_format` accepts.
+    rounding : Rounding or str, default "nearest_even"
+        The rounding mode; see `floatsim.Rounding`.
+    overflow : Overflow or str, optional
+        The overflow policy (default `"ieee"` for float formats, `"saturate"` for integer formats); see
+        `floatsim.Overflow`.
+    random_bits : int, optional
+        `R` in `[0, 2**N)`, required by the stochastic modes.
+    sr_bits : int, optional
+        `N`, required by `"stochastic_a"`, `"stochastic_b"` and `"stochastic_c"`.
+
+    Returns
+    -------
+    float
+        The rounded value (NaN, ±inf and -0.0 included).
+
+    Raises
+    ------
+    ValueError
+        As `round_to_code`.
+    TypeError
+        If `x` is not a real number.
+
+    Examples
+    --------
+    >>> from floatsim import reference
+    >>> reference.cast(1e6, "float8_e4m3fn", overflow="saturate")
     448.0
+    >>> reference.cast(-0.0, "float8_e4m3fn"), reference.cast(-0.0, "float8_e4m3fnuz")  # fnuz has no -0
+    (-0.0, 0.0)
+    >>> reference.cast(2.5, "int4"), reference.cast(9, "int4", overflow="wrap")
+    (2.0, -7.0)
     """
     fmt = get_format(fmt)
     code = round_to_code(x, fmt, rounding, overflow, random_bits=random_bits, sr_bits=sr_bits)

@@ -1,49 +1,58 @@
 """Codebook quantization: NF4, bitsandbytes FP4, the dynamic 8-bit maps, k-means and Lloyd-Max codebooks.
 
-A *codebook* is a sorted-or-not table of at most 65,536 float32 values; an
-element code is an index into it. :class:`CodebookQuantizer` implements
-bitsandbytes' blockwise scheme on any codebook (absmax per block, normalise to
-``[-1, 1]``, nearest codebook entry, optional QLoRA double quantization of the
-absmax values). The constants are bitsandbytes' tables, bit for bit:
+A *codebook* is a table of at most 65,536 float32 values, in any order; an
+element code is an index into it. `CodebookQuantizer` implements bitsandbytes'
+blockwise scheme on any codebook (absmax per block, normalise to `[-1, 1]`,
+nearest codebook entry, optional QLoRA double quantization of the absmax
+values); `nf4`, `bnb_fp4` and `dynamic8` are its bitsandbytes presets, and
+`kmeans_codebook` / `lloyd_max` build codebooks from data or for a normal
+distribution. The constants are bitsandbytes' tables, bit for bit:
 
-============================  ===============================================================
-``NF4``                       QLoRA NormalFloat4 (``get_4bit_type('nf4')``), 16 values, sorted
-``BNB_FP4``                   bitsandbytes "fp4" (``get_4bit_type('fp4')``), in bnb's code order
-                              ``s e e m``; **not** OCP E2M1 (subnormal 1/192 of max, not 1/12)
-``DYNAMIC8_SIGNED``           ``create_dynamic_map(signed=True)``: 256 values, ascending
-``DYNAMIC8_UNSIGNED``         ``create_dynamic_map(signed=False)``: 256 values, ascending
-============================  ===============================================================
+| constant | table |
+|---|---|
+| `NF4` | QLoRA NormalFloat4 (`get_4bit_type('nf4')`), 16 values, sorted |
+| `BNB_FP4` | bitsandbytes "fp4" (`get_4bit_type('fp4')`), in bnb's code order `s e e m`; **not** OCP E2M1 (subnormal 1/192 of max, not 1/12) |
+| `DYNAMIC8_SIGNED` | `create_dynamic_map(signed=True)`: 256 values, ascending |
+| `DYNAMIC8_UNSIGNED` | `create_dynamic_map(signed=False)`: 256 values, ascending |
 
 They are embedded as float32 bit patterns (hex text) and decoded at import with
-a plain ``ndarray.view``; the two dynamic maps are checked against the sha256
-checksums of their hex text at import (a ``RuntimeError`` if the text was
+a plain `ndarray.view`; the two dynamic maps are checked against the sha256
+checksums of their hex text at import (a `RuntimeError` if the text was
 damaged). The dynamic maps are embedded, not regenerated: torch's fp32
-``linspace`` is not reproduced by numpy's.
+`linspace` is not reproduced by numpy's.
 
 Choosing a code is the one place in floatsim where rounding is not a cast to a
 number format (a codebook is not a format): it is a nearest-entry search,
-vectorised with :func:`numpy.searchsorted` against the float32 midpoints
-``(c[k] + c[k+1]) / 2`` of the sorted codebook, exactly as bitsandbytes computes
-them. Two tie rules (``tie=``):
+vectorised with `numpy.searchsorted` against the float32 midpoints
+`(c[k] + c[k+1]) / 2` of the sorted codebook, exactly as bitsandbytes computes
+them. Two tie rules (`tie=`):
 
-``"lower"`` (default)
-    A normalised value ``s`` gets the entry whose midpoint interval contains it,
-    ``s <= mid`` going to the lower entry: the exact nearest entry, exact-midpoint
-    ties to the lower index. This is bitsandbytes' pure-torch op
-    (``torch.bucketize(s, mid, right=False)``), which is also what
-    ``quantize_4bit`` runs on CPU, and what its CUDA NF4/FP4 decision trees do.
-    (The boundary is the float32 midpoint: where rounding made it differ from
-    the real midpoint, a value equal to it still goes to the lower entry.)
-``"bnb_cpu_lut"``
-    bitsandbytes' CPU ``quantize_blockwise`` (0.50): a 65,536-entry lookup table
-    ``lut[i] = #{k : mid[k] < -1 + 2i/65535}`` indexed by
-    ``trunc((s + 1) * 0.5 * 65535 + 0.5)``, all in float32. About 0.7 % of the
-    codes differ from the exact nearest entry on log-normal data. As in
-    bitsandbytes, a block whose absmax is 0 gets code 0 in this mode.
+- `"lower"` (default): a normalised value `s` gets the entry whose midpoint
+  interval contains it, `s <= mid` going to the lower entry: the exact nearest
+  entry, exact-midpoint ties to the lower index. This is bitsandbytes'
+  pure-torch op (`torch.bucketize(s, mid, right=False)`), which is also what
+  `quantize_4bit` runs on CPU, and what its CUDA NF4/FP4 decision trees do.
+  (The boundary is the float32 midpoint: where rounding made it differ from
+  the real midpoint, a value equal to it still goes to the lower entry.)
+- `"bnb_cpu_lut"`: bitsandbytes' CPU `quantize_blockwise` (0.50): a
+  65,536-entry lookup table `lut[i] = #{k : mid[k] < -1 + 2i/65535}` indexed by
+  `trunc((s + 1) * 0.5 * 65535 + 0.5)`, all in float32. On log-normal data it
+  misses the exact nearest entry for about 0.26 % of the values at block 256
+  (0.44 % at block 4096). As in bitsandbytes, a block whose absmax is 0 gets
+  code 0 in this mode.
 
 The k-means and Lloyd-Max codebooks are in data units (or units of sigma);
-use them with ``CodebookQuantizer(codebook, normalize=False)``, or divide by
+use them with `CodebookQuantizer(codebook, normalize=False)`, or divide by
 their largest magnitude for a normalised (absmax-scaled) codebook.
+
+Examples
+--------
+>>> import numpy as np
+>>> import floatsim.quant as fq
+>>> x = np.random.default_rng(0).standard_normal((4, 64)).astype(np.float32)
+>>> q = fq.nf4().quantize(x)
+>>> q.codes.dtype, q.scale.shape, q.bits_per_value, round(fq.sqnr(x, q.dequantize()), 2)
+(dtype('uint8'), (4,), 4.5, 21.4)
 """
 
 from __future__ import annotations
@@ -187,12 +196,19 @@ _check_sha256("unsigned", _DYNAMIC_UNSIGNED_HEX)
 
 #: NF4 (QLoRA NormalFloat4): 16 float32 values, index 0 -> -1, 7 -> 0, 15 -> +1.
 NF4 = _table(_NF4_HEX)
+"""NF4 (QLoRA NormalFloat4): 16 float32 values, ascending, read-only; index 0 -> -1, 7 -> 0, 15 -> +1."""
 #: bitsandbytes "fp4", normalised (raw / 12), in bitsandbytes' code order (sign = bit 3). Not OCP E2M1.
 BNB_FP4 = _table(_BNB_FP4_HEX)
+"""bitsandbytes "fp4": 16 float32 values (raw / 12), read-only, in bitsandbytes' code order (sign = bit 3).
+
+Not OCP E2M1. Codes 0 and 8 both hold +0.
+"""
 #: bitsandbytes' signed dynamic ("dynamic tree") 8-bit map, ascending: -0.99297 ... 0 ... +1.
 DYNAMIC8_SIGNED = _table(_DYNAMIC_SIGNED_HEX)
+"""bitsandbytes' signed dynamic ("dynamic tree") 8-bit map: 256 float32 values, ascending, -0.99297 ... 0 ... +1."""
 #: bitsandbytes' unsigned dynamic 8-bit map, ascending: 0, 3.25e-07 ... 1.
 DYNAMIC8_UNSIGNED = _table(_DYNAMIC_UNSIGNED_HEX)
+"""bitsandbytes' unsigned dynamic 8-bit map: 256 float32 values, ascending, 0, 3.25e-07 ... 1."""
 
 _F32_TINY = np.float32(1e-38)  # bitsandbytes' absmax guard, absmax.clamp(min=1e-38)
 _LUT_SIZE = 65536
@@ -200,7 +216,7 @@ _UINT16 = IntFormat(bits=16, signed=False)
 
 
 def _to_float32(x: np.ndarray) -> np.ndarray:
-    """``x`` in float32: float16 / float32 widen exactly, float64 rounds to nearest even (floatsim.core)."""
+    """`x` in float32: float16 / float32 widen exactly, float64 rounds to nearest even (floatsim.core)."""
     if x.dtype == np.float64:
         return np.asarray(cast(x, "float32", dtype=np.float32))
     return x.astype(np.float32, copy=False)
@@ -219,16 +235,18 @@ class _Search(NamedTuple):
 class CodebookQuantizer(Quantizer):
     """Blockwise absmax quantization to the nearest entry of a codebook (bitsandbytes' scheme).
 
-    Per block (bitsandbytes, all in float32): ``absmax = max |x|``;
-    ``s = clip(x * (1 / max(absmax, 1e-38)), -1, 1)`` with the reciprocal taken
-    first; ``code = `` index of the nearest codebook entry to ``s`` (tie rule
-    ``tie``, see the module docstring). Dequantization: ``codebook[code] * absmax``
+    Per block (bitsandbytes, all in float32): `absmax = max |x|`;
+    `s = clip(x * (1 / max(absmax, 1e-38)), -1, 1)` with the reciprocal taken
+    first; the code is the index of the codebook entry nearest to `s` (tie rule
+    `tie`, see the module docstring). Dequantization: `codebook[code] * absmax`
     in float32, then cast to the output dtype. float64 input is rounded to
     float32 first; float16 output is rounded from the float32 product.
 
-    With ``normalize=False`` there is no scale: each value (in float32) gets the
+    With `normalize=False` there is no scale: each value (in float32) gets the
     nearest entry directly (a k-means or Lloyd-Max codebook in data units), and
     the codebook itself counts as stored data (32 bits per entry).
+
+    `nf4`, `bnb_fp4` and `dynamic8` build the bitsandbytes presets.
 
     Parameters
     ----------
@@ -237,70 +255,97 @@ class CodebookQuantizer(Quantizer):
         given). Equal entries are allowed (bitsandbytes' FP4 table holds 0 twice):
         the search runs over the stably sorted entries, so a value equal to the
         repeated entry gets the first of them and a value above it the last.
-        Stored as float32 (float64
-        values are rounded to nearest even). With ``normalize=True`` every entry
-        must lie in ``[-1, 1]``.
-    block_size : int
-        Elements per absmax block of the flattened tensor (default 64, as
-        ``quantize_4bit``); used only when ``granularity`` is None.
+        Rounded to float32 (float64 values to nearest even) and kept as a tuple
+        of Python floats (`table` gives the array). With `normalize=True` every
+        entry must lie in `[-1, 1]`.
+    block_size : int, default 64
+        Elements per absmax block of the flattened tensor (64 as bitsandbytes'
+        `quantize_4bit`); used only when `granularity` is None.
     granularity : Granularity or str, optional
-        Which elements share an absmax (default ``flat(block_size)``, bitsandbytes).
-    normalize : bool
-        Scale blocks by their absmax (default True).
-    tie : {"lower", "bnb_cpu_lut"}
-        Nearest-entry rule (``"bnb_cpu_lut"`` needs ``normalize=True``).
-    double_quant : bool
-        QLoRA double quantization of the absmax values: ``offset = mean(absmax)``
-        (computed exactly with :func:`math.fsum`, rounded once to float32),
-        ``absmax - offset`` quantized with :data:`DYNAMIC8_SIGNED` in flat blocks of
-        ``dq_block_size``; dequantized as ``code * absmax2 + offset`` in float32,
-        in that order.
-    dq_block_size : int
-        Block size of the second level (default 256, as bitsandbytes).
+        Which elements share an absmax (default `flat(block_size)`, bitsandbytes).
+    normalize : bool, default True
+        Scale blocks by their absmax.
+    tie : {"lower", "bnb_cpu_lut"}, default "lower"
+        Nearest-entry rule (`"bnb_cpu_lut"` needs `normalize=True`).
+    double_quant : bool, default False
+        QLoRA double quantization of the absmax values: `offset = mean(absmax)`
+        (computed exactly with `math.fsum`, rounded once to float32),
+        `absmax - offset` quantized with `DYNAMIC8_SIGNED` in flat blocks of
+        `dq_block_size`; dequantized as `code * absmax2 + offset` in float32,
+        in that order. Needs `normalize=True`.
+    dq_block_size : int, default 256
+        Block size of the second level (256 as bitsandbytes).
     dq_tie : {"lower", "bnb_cpu_lut"}, optional
-        Tie rule of the second level (default: ``tie``). bitsandbytes on CPU
+        Tie rule of the second level (default: `tie`). bitsandbytes on CPU
         quantizes the 4-bit codes exactly but the absmax values with its lookup
-        table: ``tie="lower", dq_tie="bnb_cpu_lut"`` reproduces it.
-    name : str
-        A label for ``repr`` (the presets set it).
+        table: `tie="lower", dq_tie="bnb_cpu_lut"` reproduces it.
+    name : str, default "codebook"
+        A label for `repr` (the presets set it).
+
+    Attributes
+    ----------
+    table : numpy.ndarray
+        The codebook as a read-only float32 array (code -> value).
+    element_bits : int
+        Bits of one code: `ceil(log2(len(codebook)))`.
+    code_dtype : numpy.dtype
+        uint8 for codebooks of up to 256 entries, else uint16.
+
+    Raises
+    ------
+    ValueError
+        For a codebook that is not 1-D with 2 to 65,536 finite entries, entries
+        outside `[-1, 1]` with `normalize=True`, an unknown `tie` / `dq_tie`, a
+        bad block size, or `double_quant` / `tie="bnb_cpu_lut"` without
+        `normalize`.
+    TypeError
+        For a non-numeric codebook, non-bool flags, or a `name` that is not a
+        string.
 
     Notes
     -----
-    Stored in the :class:`QuantizedTensor`: ``codes`` (uint8 indices, uint16 for
-    codebooks over 256 entries) in the input's shape; ``scale`` = absmax (float32,
-    shaped by the granularity). With ``double_quant`` the float32 absmax is not
-    stored: ``scale`` is None and ``extra`` holds ``"absmax_codes"`` (uint8, the
-    scale's shape), ``"absmax2"`` (float32, one per ``dq_block_size`` absmax
-    values, C order), ``"offset"`` (float32) and ``"extra_bits"`` (their bits).
+    Stored in the `QuantizedTensor`: `codes` (uint8 indices, uint16 for
+    codebooks over 256 entries) in the input's shape; `scale` = absmax (float32,
+    shaped by the granularity). With `double_quant` the float32 absmax is not
+    stored: `scale` is None and `extra` holds `"absmax_codes"` (uint8, the
+    scale's shape), `"absmax2"` (float32, one per `dq_block_size` absmax
+    values, C order), `"offset"` (float32) and `"extra_bits"` (their bits).
     Bits per value: NF4 block 64: 4.5; with double quantization 4.127;
     dynamic 8-bit block 256: 8.125.
 
-    * Partial last block: its absmax comes from its real elements only.
-    * All-zero block: absmax 0; the guard makes ``s = 0``, which gets the entry
-      nearest to 0 (``"bnb_cpu_lut"``: code 0, as bitsandbytes); both dequantize
+    - Partial last block: its absmax comes from its real elements only.
+    - All-zero block: absmax 0; the guard makes `s = 0`, which gets the entry
+      nearest to 0 (`"bnb_cpu_lut"`: code 0, as bitsandbytes); both dequantize
       to (signed) zero.
-    * NaN and +-inf (also float64 values beyond the float32 range): a
-      ``ValueError`` giving the count, since a codebook has neither.
-    * Differences from bitsandbytes: its pure-torch op divides by the absmax in
+    - NaN and ±inf (also float64 values beyond the float32 range): a
+      `ValueError` giving the count, since a codebook has neither.
+    - Differences from bitsandbytes: its pure-torch op divides by the absmax in
       the partial last block (we multiply by the reciprocal everywhere, as its
       CUDA kernel does), and stores that block's absmax clamped to 1e-38 (we
       store the real absmax); its double-quantization offset is torch's float32
       mean, which can differ from the correctly rounded mean in the last bit;
-      :data:`BNB_FP4` code 8 (which tiny positive values get) is +0 in its table
+      `BNB_FP4` code 8 (which tiny positive values get) is +0 in its table
       and here, but its native CPU dequantizer returns -0 for it on some paths.
 
     Examples
     --------
     >>> import numpy as np
-    >>> q = nf4(block_size=4).quantize(np.array([0.5, -1.0, 0.25, 2.0, 0, 0, 0, 0], np.float32))
+    >>> import floatsim.quant as fq
+    >>> q = fq.nf4(block_size=4).quantize(np.array([0.5, -1.0, 0.25, 2.0, 0, 0, 0, 0], np.float32))
     >>> q.codes.tolist(), q.scale.tolist()         # the second block is all zero
     ([10, 2, 9, 15, 7, 7, 7, 7], [2.0, 0.0])
     >>> q.dequantize().tolist()
     [0.4922246038913727, -1.0501461029052734, 0.3218604028224945, 2.0, 0.0, 0.0, 0.0, 0.0]
     >>> q.bits_per_value                           # 4 + 32 / 4
     12.0
-    >>> CodebookQuantizer([-1.0, 0.0, 1.0], block_size=2).fake_quantize([0.25, 1.0, 0.5, -4.0]).tolist()
+    >>> fq.CodebookQuantizer([-1.0, 0.0, 1.0], block_size=2).fake_quantize([0.25, 1.0, 0.5, -4.0]).tolist()
     [0.0, 1.0, 0.0, -4.0]
+
+    A codebook in data units (`normalize=False`): no scale, the codebook is stored.
+
+    >>> q = fq.CodebookQuantizer([-1.5, -0.5, 0.5, 1.5], normalize=False).quantize(np.float32([0.1, -2.0, 0.9, 1.0]))
+    >>> q.codes.tolist(), q.scale, q.dequantize().tolist(), q.bits_per_value   # 2 + 4 * 32 / 4
+    ([2, 0, 2, 2], None, [0.5, -1.5, 0.5, 0.5], 34.0)
     """
 
     codebook: Any = dataclasses.field(repr=False)
@@ -368,6 +413,7 @@ class CodebookQuantizer(Quantizer):
 
     @property
     def code_dtype(self) -> np.dtype:
+        """NumPy dtype of the codes: uint8 up to 256 entries, else uint16."""
         return np.dtype(np.uint8 if len(self.codebook) <= 256 else np.uint16)
 
     @functools.cached_property
@@ -396,15 +442,33 @@ class CodebookQuantizer(Quantizer):
 
     # ---------------------------------------------------------------- core steps
     def nearest(self, s) -> np.ndarray:
-        """Codes of the codebook entries nearest to float32 values ``s`` under this quantizer's ``tie`` rule.
+        """Codes of the codebook entries nearest to float32 values `s` under this quantizer's `tie` rule.
 
-        ``s`` is used as is (no scaling, no clipping); with ``tie="bnb_cpu_lut"``
-        it must lie in ``[-1, 1]``.
+        `s` is used as is (no scaling, no clipping); with `tie="bnb_cpu_lut"`
+        it must lie in `[-1, 1]`.
+
+        Parameters
+        ----------
+        s : array_like
+            Values to look up, any shape (converted to float32).
+
+        Returns
+        -------
+        numpy.ndarray
+            Codes (indices into the codebook as given) in `s`'s shape, in
+            `code_dtype`.
+
+        Raises
+        ------
+        ValueError
+            With `tie="bnb_cpu_lut"`, for values outside `[-1, 1]`.
 
         Examples
         --------
-        >>> q = CodebookQuantizer([0.0, 0.5, 1.0])
-        >>> q.nearest(np.array([0.25, 0.2500001, 0.8], np.float32)).tolist()
+        >>> import numpy as np
+        >>> import floatsim.quant as fq
+        >>> q = fq.CodebookQuantizer([0.0, 0.5, 1.0])
+        >>> q.nearest(np.array([0.25, 0.2500001, 0.8], np.float32)).tolist()   # 0.25 is a tie: the lower entry
         [0, 1, 2]
         """
         s = np.asarray(s, dtype=np.float32)
@@ -433,7 +497,36 @@ class CodebookQuantizer(Quantizer):
         return x32
 
     def quantize(self, x) -> QuantizedTensor:
-        """Codes and absmax of ``x`` (any shape; float16 / float32 / float64)."""
+        """Codes and absmax of `x` (any shape; float16 / float32 / float64).
+
+        Parameters
+        ----------
+        x : array_like
+            Values to quantize (lists and integers become float64); computed in
+            float32.
+
+        Returns
+        -------
+        QuantizedTensor
+            `codes` (indices, `code_dtype`, `x`'s shape) and `scale` (float32
+            absmax per block; None without normalisation or with
+            `double_quant`, whose statistics are in `extra`).
+
+        Raises
+        ------
+        ValueError
+            For NaN or ±inf in `x` (or float64 values beyond the float32 range).
+        TypeError
+            For an unsupported input dtype.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import floatsim.quant as fq
+        >>> q = fq.nf4(block_size=4, double_quant=True).quantize(np.float32([0.5, -1.0, 0.25, 2.0, 0, 0, 0, 0]))
+        >>> q.codes.tolist(), q.scale, sorted(q.extra)
+        ([10, 2, 9, 15, 7, 7, 7, 7], None, ['absmax2', 'absmax_codes', 'extra_bits', 'offset'])
+        """
         x = float_input(x)
         x32 = self._checked_float32(x)
         if not self.normalize:
@@ -465,12 +558,26 @@ class CodebookQuantizer(Quantizer):
         return QuantizedTensor(codes, None, None, self, x.shape, x.dtype, extra=extra)
 
     def absmax(self, q: QuantizedTensor) -> np.ndarray:
-        """The float32 absmax of each block of ``q`` (decoded from the second level with double quantization).
+        """The float32 absmax of each block of `q` (decoded from the second level with double quantization).
+
+        Parameters
+        ----------
+        q : QuantizedTensor
+            Made by this quantizer.
+
+        Returns
+        -------
+        numpy.ndarray or None
+            float32 absmax values in the granularity's parameter shape: `q.scale`
+            without double quantization (None with `normalize=False`), else
+            `dynamic8` codes times `absmax2` plus `offset`.
 
         Examples
         --------
-        >>> q = nf4(block_size=2, double_quant=True).quantize(np.array([1.0, 0.0, -3.0, 0.0], np.float32))
-        >>> q.scale is None, nf4(block_size=2, double_quant=True).absmax(q).tolist()  # 2 - 0.99297, 2 + 1
+        >>> import numpy as np
+        >>> import floatsim.quant as fq
+        >>> q = fq.nf4(block_size=2, double_quant=True).quantize(np.array([1.0, 0.0, -3.0, 0.0], np.float32))
+        >>> q.scale is None, fq.nf4(block_size=2, double_quant=True).absmax(q).tolist()  # 2 - 0.99297, 2 + 1
         (True, [1.0070312023162842, 3.0])
         """
         if not self.double_quant:
@@ -481,7 +588,38 @@ class CodebookQuantizer(Quantizer):
         return (self._second_level.dequantize(inner) + q.extra["offset"]).reshape(codes.shape)
 
     def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
-        """``codebook[codes] * absmax`` in float32, cast to ``dtype`` (default: the input's dtype)."""
+        """`codebook[codes] * absmax` in float32, cast to `dtype` (default: the input's dtype).
+
+        Without normalisation: `codebook[codes]`.
+
+        Parameters
+        ----------
+        q : QuantizedTensor
+            Made by this quantizer (or an equal one).
+        dtype : numpy.dtype or str, optional
+            float16, float32 or float64; None (default) gives the input's dtype.
+
+        Returns
+        -------
+        numpy.ndarray
+            Dequantized values in the input's shape.
+
+        Raises
+        ------
+        TypeError
+            If `q` is not a `QuantizedTensor` or `dtype` is not a float dtype.
+        ValueError
+            If `q` was made by a different quantizer.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import floatsim.quant as fq
+        >>> quantizer = fq.nf4()
+        >>> q = quantizer.quantize(np.float32([0.1, -0.3, 0.9, 1.0]))
+        >>> quantizer.dequantize(q, np.float16).tolist()
+        [0.07958984375, -0.284423828125, 1.0, 1.0]
+        """
         self._check_q(q)
         out_dtype = self._out_dtype(q, dtype)
         if self.normalize:  # codebook[codes] * absmax in one pass
@@ -493,17 +631,39 @@ class CodebookQuantizer(Quantizer):
 
 
 def nf4(block_size: int = 64, double_quant: bool = False, **kwargs) -> CodebookQuantizer:
-    """NF4 (QLoRA) blockwise quantizer: bitsandbytes ``quantize_4bit(quant_type='nf4')``.
+    """NF4 (QLoRA) blockwise quantizer: bitsandbytes `quantize_4bit(quant_type='nf4')`.
 
-    Defaults as bitsandbytes: block 64, no double quantization (``double_quant=True``
-    is QLoRA's ``compress_statistics=True``). Further keywords go to
-    :class:`CodebookQuantizer`.
+    A `CodebookQuantizer` on `NF4`. Defaults as bitsandbytes: block 64, no
+    double quantization (`double_quant=True` is QLoRA's
+    `compress_statistics=True`).
+
+    Parameters
+    ----------
+    block_size : int, default 64
+        Elements per absmax block of the flattened tensor.
+    double_quant : bool, default False
+        Quantize the absmax values too (QLoRA double quantization).
+    **kwargs
+        Further `CodebookQuantizer` fields (`granularity`, `tie`,
+        `dq_block_size`, `dq_tie`).
+
+    Returns
+    -------
+    CodebookQuantizer
+        Named `"nf4"`.
+
+    Raises
+    ------
+    ValueError
+        For a bad block size or keyword value (see `CodebookQuantizer`).
 
     Examples
     --------
-    >>> nf4().fake_quantize(np.array([0.1, -0.3, 0.9, 1.0], np.float32)).tolist()
+    >>> import numpy as np
+    >>> import floatsim.quant as fq
+    >>> fq.nf4().fake_quantize(np.array([0.1, -0.3, 0.9, 1.0], np.float32)).tolist()
     [0.07958029955625534, -0.28444138169288635, 1.0, 1.0]
-    >>> q = nf4(double_quant=True).quantize(np.zeros(64 * 256 * 16, np.float32))
+    >>> q = fq.nf4(double_quant=True).quantize(np.zeros(64 * 256 * 16, np.float32))
     >>> round(q.bits_per_value, 3)              # 4 + 8/64 + 32/(64 * 256) (+ the offset)
     4.127
     """
@@ -511,34 +671,82 @@ def nf4(block_size: int = 64, double_quant: bool = False, **kwargs) -> CodebookQ
 
 
 def bnb_fp4(block_size: int = 64, double_quant: bool = False, **kwargs) -> CodebookQuantizer:
-    """bitsandbytes "fp4" blockwise quantizer (``quantize_4bit(quant_type='fp4')``; not OCP E2M1).
+    """bitsandbytes "fp4" blockwise quantizer (`quantize_4bit(quant_type='fp4')`; not OCP E2M1).
 
-    Codes are bitsandbytes' (``s e e m``, sign = bit 3). Defaults as bitsandbytes:
-    block 64, no double quantization.
+    A `CodebookQuantizer` on `BNB_FP4`. Codes are bitsandbytes' (`s e e m`,
+    sign = bit 3). Defaults as bitsandbytes: block 64, no double quantization.
+
+    Parameters
+    ----------
+    block_size : int, default 64
+        Elements per absmax block of the flattened tensor.
+    double_quant : bool, default False
+        Quantize the absmax values too (QLoRA double quantization).
+    **kwargs
+        Further `CodebookQuantizer` fields (`granularity`, `tie`,
+        `dq_block_size`, `dq_tie`).
+
+    Returns
+    -------
+    CodebookQuantizer
+        Named `"bnb_fp4"`.
+
+    Raises
+    ------
+    ValueError
+        For a bad block size or keyword value (see `CodebookQuantizer`).
 
     Examples
     --------
-    >>> q = bnb_fp4().quantize(np.array([1.0, -1.0, 0.5, 0.0], np.float32))
-    >>> q.codes.tolist()
-    [3, 11, 5, 0]
+    >>> import numpy as np
+    >>> import floatsim.quant as fq
+    >>> q = fq.bnb_fp4().quantize(np.array([1.0, -1.0, 0.5, 0.0], np.float32))
+    >>> q.codes.tolist(), q.dequantize().tolist()
+    ([3, 11, 5, 0], [1.0, -1.0, 0.5, 0.0])
     """
     return CodebookQuantizer(BNB_FP4, block_size=block_size, double_quant=double_quant, name="bnb_fp4", **kwargs)
 
 
 def dynamic8(signed: bool = True, block_size: int = 256, **kwargs) -> CodebookQuantizer:
-    """Dynamic ("dynamic tree") 8-bit blockwise quantizer (bitsandbytes ``quantize_blockwise``).
+    """Dynamic ("dynamic tree") 8-bit blockwise quantizer (bitsandbytes `quantize_blockwise`).
 
-    The default block of 256 is the 8-bit optimizers' (bitsandbytes PR #1365;
-    8.125 bits per value); ``quantize_blockwise`` itself defaults to 4096
-    (pass ``block_size=4096``). ``signed=False`` uses the unsigned map (negative
-    values then quantize to 0). Pass ``tie="bnb_cpu_lut"`` for bit parity with
-    bitsandbytes' CPU ``quantize_blockwise``.
+    A `CodebookQuantizer` on `DYNAMIC8_SIGNED` (or `DYNAMIC8_UNSIGNED`). The
+    default block of 256 is the 8-bit optimizers' (bitsandbytes PR #1365;
+    8.125 bits per value); `quantize_blockwise` itself defaults to 4096
+    (pass `block_size=4096`). Pass `tie="bnb_cpu_lut"` for bit parity with
+    bitsandbytes' CPU `quantize_blockwise`.
+
+    Parameters
+    ----------
+    signed : bool, default True
+        The signed map, or the unsigned one (negative values then quantize to 0).
+    block_size : int, default 256
+        Elements per absmax block of the flattened tensor.
+    **kwargs
+        Further `CodebookQuantizer` fields (`granularity`, `tie`,
+        `double_quant`, `dq_block_size`, `dq_tie`).
+
+    Returns
+    -------
+    CodebookQuantizer
+        Named `"dynamic8_signed"` or `"dynamic8_unsigned"`.
+
+    Raises
+    ------
+    TypeError
+        If `signed` is not a bool.
+    ValueError
+        For a bad block size or keyword value (see `CodebookQuantizer`).
 
     Examples
     --------
-    >>> q = dynamic8().quantize(np.linspace(-1, 1, 5, dtype=np.float32))
-    >>> q.codes.tolist(), q.bits_per_value
+    >>> import numpy as np
+    >>> import floatsim.quant as fq
+    >>> q = fq.dynamic8().quantize(np.linspace(-1, 1, 5, dtype=np.float32))
+    >>> q.codes.tolist(), q.bits_per_value          # 8 + 32 / 5: one partial block
     ([0, 35, 127, 219, 255], 14.4)
+    >>> fq.dynamic8(signed=False).fake_quantize(np.float32([-0.5, 0.25, 1.0])).tolist()
+    [0.0, 0.25117185711860657, 1.0]
     """
     if not isinstance(signed, bool | np.bool_):
         raise TypeError(f"signed must be True or False, not {signed!r}")
@@ -548,7 +756,24 @@ def dynamic8(signed: bool = True, block_size: int = 256, **kwargs) -> CodebookQu
 
 # --------------------------------------------------------------------------- k-means (Deep Compression)
 class KMeansResult(NamedTuple):
-    """Result of :func:`kmeans_codebook`."""
+    """Result of `kmeans_codebook`: a named tuple `(codebook, labels, n_iter)`.
+
+    Other Parameters
+    ----------------
+    codebook : numpy.ndarray
+        Sorted float64 centroids, in data units.
+    labels : numpy.ndarray
+        Index into `codebook` of each input value (flattened, int64).
+    n_iter : int
+        Lloyd iterations run.
+
+    Examples
+    --------
+    >>> import floatsim.quant as fq
+    >>> codebook, labels, n_iter = fq.kmeans_codebook([0.0, 0.1, 0.9, 1.0, 5.0], 2)
+    >>> codebook.tolist(), labels.tolist(), n_iter
+    ([0.5, 5.0], [0, 0, 0, 0, 1], 2)
+    """
 
     codebook: np.ndarray  #: sorted float64 centroids, in data units
     labels: np.ndarray  #: index into ``codebook`` of each input value (flattened, int64)
@@ -582,23 +807,43 @@ def kmeans_codebook(x, k: int, *, max_iter: int = 300, tol: float = 0.0) -> KMea
     Parameters
     ----------
     x : array_like
-        Weights, any shape (flattened), finite.
+        Weights, any shape (flattened), finite; float16 / float32 / float64,
+        lists or integers. Computed in float64.
     k : int
-        Number of centroids, ``1 <= k <= x.size``.
-    max_iter : int
-    tol : float
-        Non-negative.
+        Number of centroids, `1 <= k <= x.size`.
+    max_iter : int, default 300
+        Largest number of iterations (positive).
+    tol : float, default 0.0
+        Non-negative; stop when the squared centroid shift is at most
+        `tol * var(x)`.
 
     Returns
     -------
     KMeansResult
-        ``(codebook, labels, n_iter)``.
+        `(codebook, labels, n_iter)`: sorted float64 centroids, the int64 index
+        of each value's centroid, the iterations run.
+
+    Raises
+    ------
+    ValueError
+        For NaN or inf in `x`, `k` outside `1 ... x.size`, `max_iter < 1` or a
+        negative or non-finite `tol`.
+    TypeError
+        For an unsupported input dtype.
 
     Examples
     --------
-    >>> r = kmeans_codebook([0.0, 0.1, 0.9, 1.0, 5.0], 2)
+    >>> import floatsim.quant as fq
+    >>> r = fq.kmeans_codebook([0.0, 0.1, 0.9, 1.0, 5.0], 2)
     >>> r.codebook.tolist(), r.labels.tolist(), r.n_iter
     ([0.5, 5.0], [0, 0, 0, 0, 1], 2)
+    >>> fq.CodebookQuantizer(r.codebook, normalize=False).fake_quantize([0.2, 4.0]).tolist()
+    [0.5, 5.0]
+
+    A centroid that loses all its values stays where it is (here 2.5):
+
+    >>> fq.kmeans_codebook([0.0, 0.1, 0.9, 1.0, 5.0], 3).codebook.tolist()
+    [0.5, 2.5, 5.0]
     """
     arr = _finite_float64(x, "x")
     k = _check_int("k", k, 1)
@@ -636,7 +881,26 @@ def kmeans_codebook(x, k: int, *, max_iter: int = 300, tol: float = 0.0) -> KMea
 
 # --------------------------------------------------------------------------- Lloyd-Max
 class LloydMaxResult(NamedTuple):
-    """Result of :func:`lloyd_max` (units of the standard deviation)."""
+    """Result of `lloyd_max` (units of the standard deviation): a named tuple.
+
+    Other Parameters
+    ----------------
+    levels : numpy.ndarray
+        The k reconstruction levels, ascending (float64): the codebook.
+    thresholds : numpy.ndarray
+        The k - 1 decision thresholds (midpoints of adjacent levels).
+    mse : float
+        Mean squared error E[(X - Q(X))^2] for X ~ N(0, 1).
+    n_iter : int
+        Iterations run.
+
+    Examples
+    --------
+    >>> import floatsim.quant as fq
+    >>> r = fq.lloyd_max(4)
+    >>> [round(float(v), 4) for v in r.levels], round(r.mse, 4)
+    ([-1.5104, -0.4528, 0.4528, 1.5104], 0.1175)
+    """
 
     levels: np.ndarray  #: the k reconstruction levels, ascending (float64): the codebook
     thresholds: np.ndarray  #: the k - 1 decision thresholds (midpoints of adjacent levels)
@@ -671,31 +935,42 @@ def lloyd_max(k: int, distribution: str = "normal", *, max_iter: int = 100_000, 
 
     Alternates *thresholds = midpoints of adjacent levels* and *each level =
     conditional mean of its cell*, ``(pdf(a) - pdf(b)) / (cdf(b) - cdf(a))``
-    (normal pdf and cdf from :func:`math.erf` / :func:`math.erfc`), from levels at
-    ``(2j + 1 - k) / k * 2``, until no level moves by more than ``tol``. For
+    (normal pdf and cdf from `math.erf` / `math.erfc`), from levels at
+    `(2j + 1 - k) / k * 2`, until no level moves by more than `tol`. For
     k = 4, 8, 16 this reproduces Max's table (MSE 0.1175, 0.03455, 0.009501).
-    The levels are in units of sigma: use ``CodebookQuantizer(levels * sigma,
-    normalize=False)``, or ``levels / levels.max()`` as a normalised codebook.
+    The levels are in units of sigma: use `CodebookQuantizer(levels * sigma,
+    normalize=False)`, or `levels / levels.max()` as a normalised codebook.
 
     Parameters
     ----------
     k : int
         Number of levels (>= 2).
-    distribution : {"normal"}
-    max_iter : int
-    tol : float
-        Positive.
+    distribution : {"normal"}, default "normal"
+        The source distribution; only the standard normal is offered.
+    max_iter : int, default 100000
+        Largest number of iterations (positive).
+    tol : float, default 1e-14
+        Positive; stop when no level moves by more than this.
 
     Returns
     -------
     LloydMaxResult
-        ``(levels, thresholds, mse, n_iter)``.
+        `(levels, thresholds, mse, n_iter)`.
+
+    Raises
+    ------
+    ValueError
+        For `k < 2`, another distribution, `max_iter < 1` or a non-positive
+        `tol`.
 
     Examples
     --------
-    >>> r = lloyd_max(2)
+    >>> import floatsim.quant as fq
+    >>> r = fq.lloyd_max(2)
     >>> r.levels.round(4).tolist(), r.thresholds.tolist(), round(r.mse, 4)
     ([-0.7979, 0.7979], [0.0], 0.3634)
+    >>> round(fq.lloyd_max(8).mse, 5)
+    0.03455
     """
     k = _check_int("k", k, 1)
     if k < 2:

@@ -1,8 +1,12 @@
-"""Helpers for testing code that uses floatsim (public, for downstream users too).
+"""Test helpers: bitwise array comparison and hypothesis strategies for formats and values.
 
-* :func:`assert_bitwise_equal` compares float arrays bit for bit (NaNs as a class).
-* :func:`float_formats` and :func:`finite_values` are hypothesis strategies
-  (hypothesis is imported lazily: it is only needed when you call them).
+floatsim's own tests use these, and they are public so that code built on floatsim can be tested the same way.
+Emulated formats are checked bit for bit, and the usual float comparisons are not enough for that: they treat
++0 and -0 as equal and NaN as unequal to itself.
+
+- `assert_bitwise_equal` compares arrays bit for bit (every NaN equal to every NaN unless asked otherwise).
+- `float_formats` and `finite_values` are strategies for the property-testing library hypothesis, which is
+  imported only when you call them (it is needed then, not to import this module).
 """
 
 from __future__ import annotations
@@ -15,19 +19,38 @@ _UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 def assert_bitwise_equal(actual, desired, *, nan_payloads: bool = False, err_msg: str = "") -> None:
-    """Assert two arrays hold the same bit patterns.
+    """Assert that two arrays hold the same bit patterns.
 
-    Unlike ``numpy.testing.assert_array_equal`` this tells +0 from -0. Any NaN
-    equals any NaN unless ``nan_payloads=True``. Integer arrays (codes) are
-    compared as integers.
+    Unlike `numpy.testing.assert_array_equal` this tells +0 from -0. Any NaN equals any NaN unless
+    `nan_payloads=True`. float16, float32 and float64 arrays are compared bit for bit; arrays of any other dtype
+    (integer codes, for instance) are compared with `==`.
+
+    Parameters
+    ----------
+    actual : array_like
+        The array to check.
+    desired : array_like
+        The expected array; it must have the same shape and dtype.
+    nan_payloads : bool, default False
+        If True, NaNs must match bit for bit too (sign and payload); by default any NaN matches any NaN.
+    err_msg : str, default ""
+        Text put in front of the failure message.
+
+    Returns
+    -------
+    None
+        Returns nothing when the arrays match.
 
     Raises
     ------
     AssertionError
-        With the number of mismatches and the first few, in hex.
+        If the shapes or dtypes differ, or some elements differ; the message gives the number of mismatches and
+        the first one, with both bit patterns in hex.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from floatsim.testing import assert_bitwise_equal
     >>> assert_bitwise_equal(np.array([0.0, np.nan]), np.array([0.0, -np.nan]))
     >>> assert_bitwise_equal(np.array([0.0]), np.array([-0.0]))
     Traceback (most recent call last):
@@ -56,7 +79,34 @@ def assert_bitwise_equal(actual, desired, *, nan_payloads: bool = False, err_msg
 
 
 def float_formats(max_bits: int = 16, *, signed=None):
-    """Hypothesis strategy of valid :class:`floatsim.FloatFormat` descriptors up to ``max_bits`` bits."""
+    """A hypothesis strategy that draws valid `floatsim.FloatFormat` descriptors of at most `max_bits` bits.
+
+    It draws the sign, the exponent and mantissa widths, the `specials` convention, subnormals on or off and a
+    bias (default or from -3 to `2**exponent_bits + 3`), and rejects invalid combinations. Every descriptor it
+    draws has a zero (`has_zero=True`). Requires hypothesis.
+
+    Parameters
+    ----------
+    max_bits : int, default 16
+        Largest total width, sign included.
+    signed : bool, optional
+        Draw only signed (True) or only unsigned (False) formats; default both.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Strategy of `FloatFormat` descriptors.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from floatsim.testing import float_formats
+    >>> @settings(max_examples=25, database=None)
+    ... @given(float_formats(max_bits=8, signed=True))
+    ... def test_max_is_finite(fmt):
+    ...     assert fmt.bits <= 8 and fmt.signed and fmt.max > 0
+    >>> test_max_is_finite()
+    """
     from hypothesis import strategies as st
 
     from ..format import FloatFormat, Specials
@@ -81,7 +131,35 @@ def float_formats(max_bits: int = 16, *, signed=None):
 
 
 def finite_values(fmt, dtype=np.float64):
-    """Hypothesis strategy of finite ``dtype`` values spanning ``fmt``'s range (and a little beyond)."""
+    """A hypothesis strategy that draws finite `dtype` floats spanning the range of `fmt`, and a little beyond.
+
+    The values lie in `[-1.5 * fmt.max, 1.5 * fmt.max]` (clipped to the largest finite `dtype` value), so some
+    of them overflow `fmt`. Negative values are drawn for unsigned formats too. Requires hypothesis.
+
+    Parameters
+    ----------
+    fmt : FloatFormat or IntFormat
+        A descriptor (not a name); only its `max` is used.
+    dtype : numpy dtype or type, default numpy.float64
+        float16, float32 or float64: the width of the drawn floats.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Strategy of Python floats, each exactly representable in `dtype`.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim as fs
+    >>> from hypothesis import given, settings
+    >>> from floatsim.testing import finite_values
+    >>> e4m3 = fs.get_format("float8_e4m3fn")
+    >>> @settings(max_examples=25, database=None)
+    ... @given(finite_values(e4m3, np.float32))
+    ... def test_saturated_cast_is_finite(x):
+    ...     assert abs(fs.cast(np.float32(x), e4m3, overflow="saturate")) <= 448
+    >>> test_saturated_cast_is_finite()
+    """
     from hypothesis import strategies as st
 
     hi = float(min(fmt.max * 1.5, np.finfo(dtype).max))
