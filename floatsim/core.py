@@ -233,7 +233,7 @@ def _projection(fmt, rnd: Rounding, ov: Overflow, sr_bits: int) -> ProjParams:
 # --------------------------------------------------------------------------- random bits
 def _key(seed) -> np.uint64:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed={seed!r} is invalid: it must be a non-negative integer (or None for a fresh one)")
+        raise ValueError(f"seed={seed!r} is invalid: it must be a non-negative integer")
     z = (int(seed) ^ _SEED_SALT) & 0xFFFFFFFFFFFFFFFF
     # SplitMix64 finaliser of the seed, in exact Python integers (the kernel's mix64)
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF

@@ -15,15 +15,30 @@ import numpy as np
 
 __all__ = ["assert_bitwise_equal", "finite_values", "float_formats"]
 
-_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _is_float(dtype) -> bool:
+    """numpy floats, and the ml_dtypes floats (bfloat16, float8_*, ...), whose dtype kind is 'V'."""
+    if dtype.kind == "f":
+        return True
+    if dtype.kind != "V":
+        return False
+    import ml_dtypes
+
+    try:
+        ml_dtypes.finfo(dtype)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def assert_bitwise_equal(actual, desired, *, nan_payloads: bool = False, err_msg: str = "") -> None:
     """Assert that two arrays hold the same bit patterns.
 
     Unlike `numpy.testing.assert_array_equal` this tells +0 from -0. Any NaN equals any NaN unless
-    `nan_payloads=True`. float16, float32 and float64 arrays are compared bit for bit; arrays of any other dtype
-    (integer codes, for instance) are compared with `==`.
+    `nan_payloads=True`. Float arrays (float16 / 32 / 64 and the ml_dtypes floats such as bfloat16 and
+    float8_e4m3fn) are compared bit for bit; arrays of any other dtype (integer codes, for instance) with `==`.
 
     Parameters
     ----------
@@ -60,7 +75,7 @@ def assert_bitwise_equal(actual, desired, *, nan_payloads: bool = False, err_msg
     a, d = np.asarray(actual), np.asarray(desired)
     if a.shape != d.shape or a.dtype != d.dtype:
         raise AssertionError(f"{err_msg}shape/dtype differ: {a.shape} {a.dtype} vs {d.shape} {d.dtype}")
-    if a.dtype.kind == "f":
+    if _is_float(a.dtype) and a.itemsize in _UINT:
         ua, ud = a.view(_UINT[a.itemsize]), d.view(_UINT[d.itemsize])
         same = ua == ud
         if not nan_payloads:
