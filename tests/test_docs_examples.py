@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["README.md", "docs/quantization.md", "docs/arithmetic.md"]
+PAGES = [
+    "README.md", "docs/quantization.md", "docs/arithmetic.md",
+    "docs/getting-started.md", "docs/concepts.md",
+    "docs/howto/match-ml-dtypes.md", "docs/howto/match-pytorch.md", "docs/howto/custom-format.md",
+    "docs/howto/chunked-quantization.md", "docs/howto/reproducible-stochastic-rounding.md",
+]
 # a page whose examples need an optional package says so on a line of its own: <!-- doctest: requires torch -->
 REQUIRES = re.compile(r"<!-- doctest: requires ([\w, ]+) -->")
 
