@@ -377,6 +377,16 @@ QUANT_DIFFERENCES = [
         [-3], [-3], "x * (1/s) with the reciprocal taken first in float32, as torch and torchao "
         "(`reciprocal=False` divides, as ONNX QuantizeLinear)", differs=False,
     ),
+    QuantDifference(
+        "torch-quantize-zero-point-fma", "torch", "x = np.float32([-12.45])",
+        "fq.quantize_affine(x, np.float32(0.1), 3, qmin=-128, qmax=127).tolist()",
+        "torch.quantize_per_tensor(torch.from_numpy(x), 0.1, 3, torch.qint8).int_repr().tolist()",
+        [-121], [-122], "torch 2.13's CPU quantize_per_tensor / quantize_per_channel round fma(x, 1/s, z): a nonzero "
+        "zero point is added before the rounding (x/s = -124.4999981 rounds to -124.5, a tie, -124, then +3; "
+        "x/s + 3 = -121.4999981 rounds to -121.5, a tie, -122). floatsim, torchao quantize_affine and torch's "
+        "fake_quantize round first, then add z; `fs.encode(fa.fma(x, 1/s, z, \"float32\"), \"int8\")` gives torch's "
+        "codes (docs/howto/match-pytorch.md)",
+    ),
 ]
 
 
