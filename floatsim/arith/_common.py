@@ -46,19 +46,39 @@ CONTEXT_KEYS = ("fmt", "accumulate", "product", "outer", "rounding", "overflow",
 
 @contextlib.contextmanager
 def context(**settings):
-    """Run a block of code with default arguments for every :mod:`floatsim.arith` verb.
+    """Run a block of code with default arguments for every `floatsim.arith` verb.
 
-    Any of ``fmt``, ``accumulate``, ``product``, ``outer``, ``rounding``, ``overflow``,
-    ``sr_bits``, ``order``, ``block``, ``inputs`` and ``seed`` may be set; an argument
-    passed to a verb explicitly wins over the context, and an inner context extends
-    the outer one. The settings live in a :class:`contextvars.ContextVar`: they belong
-    to the thread (or asyncio task) that entered the block, so other threads never
-    see them.
+    Use it in a `with` statement. Inside the block, a verb called without one of the settings
+    below takes the context's value; an argument passed to the verb explicitly wins, and an inner
+    context extends (and overrides) the outer one. The settings live in a
+    `contextvars.ContextVar`: they belong to the thread (or asyncio task) that entered the
+    block, so other threads never see them. Values are checked when a verb uses them, except
+    `seed`, which is checked on entry.
 
-    With ``seed=s``, the stochastic calls inside the block draw their random bits from
-    ``s`` and the call's position in the block (first stochastic call, second, ...):
-    the block is reproducible, and two calls never share random bits. A stochastic
-    call inside a context without a seed gets a fresh seed, as outside one.
+    With `seed=s`, the stochastic calls inside the block draw their random bits from `s` and
+    the call's position in the block (first stochastic call, second, ...): the block is
+    reproducible, and no two calls share random bits. A stochastic call inside a context without
+    a seed gets a fresh seed, as outside one.
+
+    Parameters
+    ----------
+    **settings : object
+        Defaults by argument name: any of `fmt`, `accumulate`, `product`, `outer`,
+        `rounding`, `overflow`, `sr_bits`, `order`, `block`, `inputs` and `seed`
+        (see the verbs for their meaning, e.g. `floatsim.arith.add` and `floatsim.arith.matmul`).
+        `seed=None` turns an outer context's seed off.
+
+    Yields
+    ------
+    None
+        The block runs with the settings; they are removed when it exits, even on an exception.
+
+    Raises
+    ------
+    TypeError
+        A setting that is not one of the names above.
+    ValueError
+        `seed` is not a non-negative integer (or None).
 
     Examples
     --------
@@ -67,6 +87,28 @@ def context(**settings):
     >>> with fa.context(fmt="bfloat16", rounding="toward_zero"):
     ...     fa.div(x, np.float32([3.0, 3.0, 3.0]))
     array([0.33203125, 0.6640625 , 1.        ], dtype=float32)
+
+    An argument passed to the verb wins over the context; an inner context keeps the outer
+    settings it does not change (here the rounding `toward_zero`):
+
+    >>> with fa.context(fmt="bfloat16", rounding="toward_zero"):
+    ...     a = fa.div(np.float32(1.0), np.float32(3.0), rounding="toward_positive")
+    ...     with fa.context(fmt="float16"):
+    ...         b = fa.div(np.float32(1.0), np.float32(3.0))
+    >>> float(a), float(b)    # 1/3 rounded up in bfloat16, 1/3 rounded toward zero in float16
+    (0.333984375, 0.333251953125)
+
+    A seeded block is reproducible, and its successive stochastic calls draw different bits:
+
+    >>> def run():
+    ...     with fa.context(fmt="bfloat16", rounding="stochastic", seed=42):
+    ...         u = fa.add(np.float32([1.0] * 4), np.float32(2**-9))
+    ...         v = fa.add(np.float32([1.0] * 4), np.float32(2**-9))
+    ...     return u.tolist(), v.tolist()
+    >>> run()
+    ([1.0, 1.0, 1.0, 1.0078125], [1.0078125, 1.0, 1.0, 1.0])
+    >>> run() == run()
+    True
     """
     unknown = sorted(set(settings) - set(CONTEXT_KEYS))
     if unknown:

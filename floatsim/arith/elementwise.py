@@ -1,8 +1,20 @@
 """Correctly rounded elementwise arithmetic in any format.
 
-Every verb computes its result as if with unbounded precision and rounds it once
-into the format, with any core rounding mode and overflow policy. How: see
-:mod:`floatsim.arith._kernels` (float64 result + exact error term + round to odd).
+Each arithmetic verb (`add`, `sub`, `mul`, `div`, `fma`, `sqrt`) computes its result as if with
+unbounded precision and rounds it once into the format, with any rounding mode and overflow policy of
+the core: bit for bit what a hardware unit of that format would return. `neg` and `abs` are exact,
+and the comparisons (`eq`, `ne`, `lt`, `le`, `gt`, `ge`) follow IEEE 754 (NaN is unordered,
+`-0 == +0`). The operands must be values of the format (or pass `inputs="round"`) and broadcast
+as in NumPy. The definitions, the special values and the proof of correct rounding (a float64
+result, its exact error term, and rounding to odd) are in docs/arithmetic.md.
+
+Examples
+--------
+>>> import numpy as np, floatsim.arith as fa
+>>> fa.add(np.float32([1.0, 1.0]), np.float32([2**-11, 3 * 2**-11]), "float16")   # ties go to even
+array([1.       , 1.0019531], dtype=float32)
+>>> fa.lt(np.float32([1.0, np.nan]), np.float32([2.0, 2.0]), "float16")
+array([ True, False])
 """
 
 from __future__ import annotations
@@ -44,7 +56,7 @@ def _operands(args, names):
 
 
 def _round_operand(a, fmt, ov):
-    """``inputs="round"``: the operand rounded into the format (nearest-even, the call's overflow policy)."""
+    """`inputs="round"`: the operand rounded into the format (nearest-even, the call's overflow policy)."""
     if isinstance(fmt, C.Binary64):
         return np.asarray(a, np.float64)
     if isinstance(fmt, IntFormat):
@@ -168,123 +180,554 @@ def _integer(op, code, arrays, names, shape, fmt, rules, rbits, key, offset, how
     return values.astype(_int_dtype(fmt)) if all_int else values
 
 
-_ROUNDING_DOC = """
+def add(x, y, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None, random_bits=None, index_offset=0,
+        inputs=None, dtype=None, out=None):
+    """`x + y`, rounded once into `fmt`.
+
+    The exact sum is rounded once, as an adder of the format would compute it (correctly
+    rounded), with any rounding mode and overflow policy of the core. In formats with
+    infinities and NaN the IEEE 754 rules hold (`inf - inf` is NaN; an exact zero sum is
+    `+0`, or `-0` under `"toward_negative"`); in other formats the IEEE result is projected
+    into the format as `floatsim.cast` would (docs/arithmetic.md, "Special values").
+
     Parameters
     ----------
-    {args}
+    x, y : array_like
+        The operands: values of `fmt` in float16, float32 or float64 arrays (ml_dtypes floats,
+        integers and Python numbers are accepted too). They broadcast together as in NumPy.
     fmt : str, FloatFormat, IntFormat or dtype, optional
-        The format of the operands and of the result (default: the :func:`context`'s).
+        The format of the operands and of the result, e.g. `"bfloat16"`, `"float8_e4m3fn"`,
+        `"int8"` or a `floatsim.FloatFormat` (`"float64"` is NumPy's own float64 arithmetic).
+        Default: the `fmt` of the enclosing `floatsim.arith.context`; one of the two is required.
     rounding : str or Rounding, optional
-        Any core rounding mode (default ``"nearest_even"``), stochastic ones included.
+        How the exact result is rounded: `"nearest_even"` (default), `"nearest_away"`,
+        `"toward_zero"`, `"toward_positive"`, `"toward_negative"`, `"odd"`, or a stochastic
+        mode (`"stochastic"`, `"stochastic_a"`, `"stochastic_b"`, `"stochastic_c"`).
     overflow : str or Overflow, optional
-        The core's overflow policies (default ``"ieee"``; integer formats ``"saturate"``
-        or ``"wrap"``).
-    sr_bits, seed, random_bits, index_offset
-        Stochastic rounding, exactly as in :func:`floatsim.cast` (element ``i`` uses the
-        random bits of global index ``i + index_offset``).
-    inputs : {{"check", "round"}}, optional
-        ``"check"`` (default): every operand must be a value of ``fmt`` (``ValueError``
-        naming the first that is not). ``"round"``: round the operands into ``fmt``
-        first (nearest-even, the call's overflow policy).
-    dtype : float16 / float32 / float64, optional
-        Output dtype; default: the operands' float dtype, widened until every value
-        of ``fmt`` is exact in it. Integer formats with integer operands return
-        integers.
-    out : ndarray, optional
+        What a result beyond the format's range becomes: `"ieee"` (default for float formats),
+        `"saturate"`, `"sat_propagate"` or `"sat_none"`; integer formats take `"saturate"`
+        (their default) or `"wrap"`. The table is in docs/semantics.md.
+    sr_bits : int, optional
+        Number of random bits N (1 to 62) of `"stochastic_a"` / `"stochastic_b"` /
+        `"stochastic_c"`, as in `floatsim.cast`; `"stochastic"` always uses 64.
+    seed : int, optional
+        Seed of the counter-based random bits of stochastic rounding. Default: the next stream of
+        a seeded `floatsim.arith.context`, else a fresh random seed.
+    random_bits : numpy.ndarray of unsigned int, optional
+        The caller's random integers instead of `seed`: one per element of the result (its
+        shape), each below `2**sr_bits` (uint64 for `"stochastic"`).
+    index_offset : int, default 0
+        Global index of the first element: element `i` uses the random bits of index
+        `i + index_offset`, so a large array processed in chunks rounds as one call would.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
+        round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
+    dtype : numpy dtype, optional
+        Output dtype for float formats: float16, float32 or float64, in which every value of
+        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
+        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
+        ignore it.
+    out : numpy.ndarray, optional
+        Array to write the result into, with the broadcast shape and the output dtype; it is
+        also returned.
 
     Returns
     -------
-    ndarray (a NumPy scalar for scalar operands)
+    numpy.ndarray or numpy scalar
+        The rounded results, values of `fmt`, in the broadcast shape of the operands; a NumPy
+        scalar when every operand is a scalar (not an array). Integer formats give the smallest
+        NumPy integer dtype holding the format (int8 for `"int8"`) when every operand holds
+        integers, else float64.
 
     Raises
     ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), an operand is not numeric, or
+        `dtype` is not float16, float32 or float64.
     ValueError
-        Operands not in the format; a NaN result in a format without NaN; bad
-        arguments. ``TypeError`` for non-numeric operands or a missing ``fmt``.
-"""
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`; the
+        message names the operand and its first such value); the operands do not broadcast; a
+        result is NaN (an invalid operation such as `0 / 0`) in a format without NaN; an
+        unknown format, rounding mode or overflow policy; `seed` or `sr_bits` without a
+        stochastic mode; an `out` of the wrong shape or dtype; an integer format wider than 25
+        bits.
 
+    See Also
+    --------
+    floatsim.cast : The same rounding applied to values instead of to results of operations.
+    floatsim.arith.context : Default arguments for a block of code.
 
-def _doc(summary, args, examples):
-    return f"{summary}\n{_ROUNDING_DOC.format(args=args)}\n    Examples\n    --------\n{examples}"
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> fa.add(np.float32([1.0, 1.0]), np.float32([2**-11, 3 * 2**-11]), "float16")   # a tie goes to even
+    array([1.       , 1.0019531], dtype=float32)
+    >>> fa.add(np.float32(1.0), np.float32(2**-11), "float16", rounding="toward_positive")
+    np.float32(1.0009766)
 
+    Overflow follows the policy: float16 has infinities, so the default gives `inf`.
 
-def add(x, y, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None, random_bits=None, index_offset=0,
-        inputs=None, dtype=None, out=None):
+    >>> fa.add(np.float32([65504.0]), np.float32([32.0]), "float16"), fa.add(
+    ...     np.float32([65504.0]), np.float32([32.0]), "float16", overflow="saturate")
+    (array([inf], dtype=float32), array([65504.], dtype=float32))
+    """
     return _apply("add", (x, y), ("x", "y"), fmt, rounding, overflow, sr_bits, seed, random_bits, index_offset,
                   inputs, dtype, out)
 
 
 def sub(x, y, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None, random_bits=None, index_offset=0,
         inputs=None, dtype=None, out=None):
+    """`x - y`, rounded once into `fmt`.
+
+    The exact difference, rounded once (correctly rounded); special values as for
+    `floatsim.arith.add`. An exact zero difference is `+0`, except under
+    `"toward_negative"`, where it is `-0`.
+
+    Parameters
+    ----------
+    x, y : array_like
+        The operands: values of `fmt` in float16, float32 or float64 arrays (ml_dtypes floats,
+        integers and Python numbers are accepted too). They broadcast together as in NumPy.
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the operands and of the result, e.g. `"bfloat16"`, `"float8_e4m3fn"`,
+        `"int8"` or a `floatsim.FloatFormat` (`"float64"` is NumPy's own float64 arithmetic).
+        Default: the `fmt` of the enclosing `floatsim.arith.context`; one of the two is required.
+    rounding : str or Rounding, optional
+        How the exact result is rounded: `"nearest_even"` (default), `"nearest_away"`,
+        `"toward_zero"`, `"toward_positive"`, `"toward_negative"`, `"odd"`, or a stochastic
+        mode (`"stochastic"`, `"stochastic_a"`, `"stochastic_b"`, `"stochastic_c"`).
+    overflow : str or Overflow, optional
+        What a result beyond the format's range becomes: `"ieee"` (default for float formats),
+        `"saturate"`, `"sat_propagate"` or `"sat_none"`; integer formats take `"saturate"`
+        (their default) or `"wrap"`. The table is in docs/semantics.md.
+    sr_bits : int, optional
+        Number of random bits N (1 to 62) of `"stochastic_a"` / `"stochastic_b"` /
+        `"stochastic_c"`, as in `floatsim.cast`; `"stochastic"` always uses 64.
+    seed : int, optional
+        Seed of the counter-based random bits of stochastic rounding. Default: the next stream of
+        a seeded `floatsim.arith.context`, else a fresh random seed.
+    random_bits : numpy.ndarray of unsigned int, optional
+        The caller's random integers instead of `seed`: one per element of the result (its
+        shape), each below `2**sr_bits` (uint64 for `"stochastic"`).
+    index_offset : int, default 0
+        Global index of the first element: element `i` uses the random bits of index
+        `i + index_offset`, so a large array processed in chunks rounds as one call would.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
+        round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
+    dtype : numpy dtype, optional
+        Output dtype for float formats: float16, float32 or float64, in which every value of
+        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
+        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
+        ignore it.
+    out : numpy.ndarray, optional
+        Array to write the result into, with the broadcast shape and the output dtype; it is
+        also returned.
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The rounded results, values of `fmt`, in the broadcast shape of the operands; a NumPy
+        scalar when every operand is a scalar (not an array). Integer formats give the smallest
+        NumPy integer dtype holding the format (int8 for `"int8"`) when every operand holds
+        integers, else float64.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), an operand is not numeric, or
+        `dtype` is not float16, float32 or float64.
+    ValueError
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`; the
+        message names the operand and its first such value); the operands do not broadcast; a
+        result is NaN (an invalid operation such as `0 / 0`) in a format without NaN; an
+        unknown format, rounding mode or overflow policy; `seed` or `sr_bits` without a
+        stochastic mode; an `out` of the wrong shape or dtype; an integer format wider than 25
+        bits.
+
+    See Also
+    --------
+    floatsim.cast : The same rounding applied to values instead of to results of operations.
+    floatsim.arith.context : Default arguments for a block of code.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> fa.sub(np.float32(16.0), np.float32([1.0, 0.5]), "float8_e4m3fn")   # 15.5 is a tie: to even, 16
+    array([15., 16.], dtype=float32)
+    >>> fa.sub(np.float32(1.0), np.float32(1.0), "float16", rounding="toward_negative")
+    np.float32(-0.0)
+    """
     return _apply("sub", (x, y), ("x", "y"), fmt, rounding, overflow, sr_bits, seed, random_bits, index_offset,
                   inputs, dtype, out)
 
 
 def mul(x, y, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None, random_bits=None, index_offset=0,
         inputs=None, dtype=None, out=None):
+    """`x * y`, rounded once into `fmt`.
+
+    The exact product, rounded once (correctly rounded). `0 * inf` is NaN; special values
+    otherwise as for `floatsim.arith.add`.
+
+    Parameters
+    ----------
+    x, y : array_like
+        The operands: values of `fmt` in float16, float32 or float64 arrays (ml_dtypes floats,
+        integers and Python numbers are accepted too). They broadcast together as in NumPy.
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the operands and of the result, e.g. `"bfloat16"`, `"float8_e4m3fn"`,
+        `"int8"` or a `floatsim.FloatFormat` (`"float64"` is NumPy's own float64 arithmetic).
+        Default: the `fmt` of the enclosing `floatsim.arith.context`; one of the two is required.
+    rounding : str or Rounding, optional
+        How the exact result is rounded: `"nearest_even"` (default), `"nearest_away"`,
+        `"toward_zero"`, `"toward_positive"`, `"toward_negative"`, `"odd"`, or a stochastic
+        mode (`"stochastic"`, `"stochastic_a"`, `"stochastic_b"`, `"stochastic_c"`).
+    overflow : str or Overflow, optional
+        What a result beyond the format's range becomes: `"ieee"` (default for float formats),
+        `"saturate"`, `"sat_propagate"` or `"sat_none"`; integer formats take `"saturate"`
+        (their default) or `"wrap"`. The table is in docs/semantics.md.
+    sr_bits : int, optional
+        Number of random bits N (1 to 62) of `"stochastic_a"` / `"stochastic_b"` /
+        `"stochastic_c"`, as in `floatsim.cast`; `"stochastic"` always uses 64.
+    seed : int, optional
+        Seed of the counter-based random bits of stochastic rounding. Default: the next stream of
+        a seeded `floatsim.arith.context`, else a fresh random seed.
+    random_bits : numpy.ndarray of unsigned int, optional
+        The caller's random integers instead of `seed`: one per element of the result (its
+        shape), each below `2**sr_bits` (uint64 for `"stochastic"`).
+    index_offset : int, default 0
+        Global index of the first element: element `i` uses the random bits of index
+        `i + index_offset`, so a large array processed in chunks rounds as one call would.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
+        round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
+    dtype : numpy dtype, optional
+        Output dtype for float formats: float16, float32 or float64, in which every value of
+        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
+        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
+        ignore it.
+    out : numpy.ndarray, optional
+        Array to write the result into, with the broadcast shape and the output dtype; it is
+        also returned.
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The rounded results, values of `fmt`, in the broadcast shape of the operands; a NumPy
+        scalar when every operand is a scalar (not an array). Integer formats give the smallest
+        NumPy integer dtype holding the format (int8 for `"int8"`) when every operand holds
+        integers, else float64.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), an operand is not numeric, or
+        `dtype` is not float16, float32 or float64.
+    ValueError
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`; the
+        message names the operand and its first such value); the operands do not broadcast; a
+        result is NaN (an invalid operation such as `0 / 0`) in a format without NaN; an
+        unknown format, rounding mode or overflow policy; `seed` or `sr_bits` without a
+        stochastic mode; an `out` of the wrong shape or dtype; an integer format wider than 25
+        bits.
+
+    See Also
+    --------
+    floatsim.cast : The same rounding applied to values instead of to results of operations.
+    floatsim.arith.context : Default arguments for a block of code.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> fa.mul(np.float32([1.125, 3.0]), np.float32([1.125, 1.375]), "float8_e4m3fn")   # 1.265625, 4.125
+    array([1.25, 4.  ], dtype=float32)
+
+    `float8_e4m3fn` has no infinity: an overflow is NaN under the default policy and the
+    largest value, 448, under `"saturate"`.
+
+    >>> fa.mul(np.float32(448.0), np.float32(2.0), "float8_e4m3fn")
+    np.float32(nan)
+    >>> fa.mul(np.float32(448.0), np.float32(2.0), "float8_e4m3fn", overflow="saturate")
+    np.float32(448.0)
+    """
     return _apply("mul", (x, y), ("x", "y"), fmt, rounding, overflow, sr_bits, seed, random_bits, index_offset,
                   inputs, dtype, out)
 
 
 def div(x, y, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None, random_bits=None, index_offset=0,
         inputs=None, dtype=None, out=None):
+    """`x / y`, rounded once into `fmt`.
+
+    The exact quotient, rounded once (correctly rounded). `x / ±0` is a signed infinity and
+    `0 / 0` and `inf / inf` are NaN in formats that have them; elsewhere the IEEE result is
+    projected into the format (`1 / 0` is NaN in `float8_e4m3fn`, 6 in `float4_e2m1fn`).
+    Integer formats round the exact quotient with the chosen mode: `"toward_zero"` is C's
+    integer division.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Dividend and divisor: values of `fmt` in float16, float32 or float64 arrays (ml_dtypes
+        floats, integers and Python numbers are accepted too). They broadcast together as in NumPy.
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the operands and of the result, e.g. `"bfloat16"`, `"float8_e4m3fn"`,
+        `"int8"` or a `floatsim.FloatFormat` (`"float64"` is NumPy's own float64 arithmetic).
+        Default: the `fmt` of the enclosing `floatsim.arith.context`; one of the two is required.
+    rounding : str or Rounding, optional
+        How the exact result is rounded: `"nearest_even"` (default), `"nearest_away"`,
+        `"toward_zero"`, `"toward_positive"`, `"toward_negative"`, `"odd"`, or a stochastic
+        mode (`"stochastic"`, `"stochastic_a"`, `"stochastic_b"`, `"stochastic_c"`).
+    overflow : str or Overflow, optional
+        What a result beyond the format's range becomes: `"ieee"` (default for float formats),
+        `"saturate"`, `"sat_propagate"` or `"sat_none"`; integer formats take `"saturate"`
+        (their default) or `"wrap"`. The table is in docs/semantics.md.
+    sr_bits : int, optional
+        Number of random bits N (1 to 62) of `"stochastic_a"` / `"stochastic_b"` /
+        `"stochastic_c"`, as in `floatsim.cast`; `"stochastic"` always uses 64.
+    seed : int, optional
+        Seed of the counter-based random bits of stochastic rounding. Default: the next stream of
+        a seeded `floatsim.arith.context`, else a fresh random seed.
+    random_bits : numpy.ndarray of unsigned int, optional
+        The caller's random integers instead of `seed`: one per element of the result (its
+        shape), each below `2**sr_bits` (uint64 for `"stochastic"`).
+    index_offset : int, default 0
+        Global index of the first element: element `i` uses the random bits of index
+        `i + index_offset`, so a large array processed in chunks rounds as one call would.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
+        round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
+    dtype : numpy dtype, optional
+        Output dtype for float formats: float16, float32 or float64, in which every value of
+        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
+        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
+        ignore it.
+    out : numpy.ndarray, optional
+        Array to write the result into, with the broadcast shape and the output dtype; it is
+        also returned.
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The rounded results, values of `fmt`, in the broadcast shape of the operands; a NumPy
+        scalar when every operand is a scalar (not an array). Integer formats give the smallest
+        NumPy integer dtype holding the format (int8 for `"int8"`) when every operand holds
+        integers, else float64.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), an operand is not numeric, or
+        `dtype` is not float16, float32 or float64.
+    ValueError
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`; the
+        message names the operand and its first such value); the operands do not broadcast; a
+        result is NaN (an invalid operation such as `0 / 0`) in a format without NaN; an
+        unknown format, rounding mode or overflow policy; `seed` or `sr_bits` without a
+        stochastic mode; an `out` of the wrong shape or dtype; an integer format wider than 25
+        bits.
+
+    See Also
+    --------
+    floatsim.cast : The same rounding applied to values instead of to results of operations.
+    floatsim.arith.context : Default arguments for a block of code.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> fa.div(np.float32([1.0, 1.0]), np.float32([3.0, 0.0]), "bfloat16")
+    array([0.33398438,        inf], dtype=float32)
+
+    Integer formats round the exact quotient: 3.5 goes to even, `"toward_zero"` truncates as C does.
+
+    >>> fa.div(np.int8([7, -7]), np.int8(2), "int8")
+    array([ 4, -4], dtype=int8)
+    >>> fa.div(np.int8([7, -7]), np.int8(2), "int8", rounding="toward_zero")
+    array([ 3, -3], dtype=int8)
+    """
     return _apply("div", (x, y), ("x", "y"), fmt, rounding, overflow, sr_bits, seed, random_bits, index_offset,
                   inputs, dtype, out)
 
 
 def fma(x, y, z, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None, random_bits=None,
         index_offset=0, inputs=None, dtype=None, out=None):
+    """`x * y + z` with one rounding (fused multiply-add).
+
+    The exact value of `x * y + z` is rounded once into `fmt`, as a hardware FMA unit
+    does; a separate `floatsim.arith.mul` and `floatsim.arith.add` round twice. Special values
+    as for `floatsim.arith.add`. `fmt="float64"` is not supported (no wider format to emulate
+    it with).
+
+    Parameters
+    ----------
+    x, y, z : array_like
+        The operands: values of `fmt` in float16, float32 or float64 arrays (ml_dtypes floats,
+        integers and Python numbers are accepted too). They broadcast together as in NumPy.
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the operands and of the result, e.g. `"bfloat16"`, `"float8_e4m3fn"`,
+        `"int8"` or a `floatsim.FloatFormat` (`"float64"` is NumPy's own float64 arithmetic).
+        Default: the `fmt` of the enclosing `floatsim.arith.context`; one of the two is required.
+    rounding : str or Rounding, optional
+        How the exact result is rounded: `"nearest_even"` (default), `"nearest_away"`,
+        `"toward_zero"`, `"toward_positive"`, `"toward_negative"`, `"odd"`, or a stochastic
+        mode (`"stochastic"`, `"stochastic_a"`, `"stochastic_b"`, `"stochastic_c"`).
+    overflow : str or Overflow, optional
+        What a result beyond the format's range becomes: `"ieee"` (default for float formats),
+        `"saturate"`, `"sat_propagate"` or `"sat_none"`; integer formats take `"saturate"`
+        (their default) or `"wrap"`. The table is in docs/semantics.md.
+    sr_bits : int, optional
+        Number of random bits N (1 to 62) of `"stochastic_a"` / `"stochastic_b"` /
+        `"stochastic_c"`, as in `floatsim.cast`; `"stochastic"` always uses 64.
+    seed : int, optional
+        Seed of the counter-based random bits of stochastic rounding. Default: the next stream of
+        a seeded `floatsim.arith.context`, else a fresh random seed.
+    random_bits : numpy.ndarray of unsigned int, optional
+        The caller's random integers instead of `seed`: one per element of the result (its
+        shape), each below `2**sr_bits` (uint64 for `"stochastic"`).
+    index_offset : int, default 0
+        Global index of the first element: element `i` uses the random bits of index
+        `i + index_offset`, so a large array processed in chunks rounds as one call would.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
+        round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
+    dtype : numpy dtype, optional
+        Output dtype for float formats: float16, float32 or float64, in which every value of
+        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
+        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
+        ignore it.
+    out : numpy.ndarray, optional
+        Array to write the result into, with the broadcast shape and the output dtype; it is
+        also returned.
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The rounded results, values of `fmt`, in the broadcast shape of the operands; a NumPy
+        scalar when every operand is a scalar (not an array). Integer formats give the smallest
+        NumPy integer dtype holding the format (int8 for `"int8"`) when every operand holds
+        integers, else float64.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), an operand is not numeric, or
+        `dtype` is not float16, float32 or float64.
+    ValueError
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`; the
+        message names the operand and its first such value); the operands do not broadcast; a
+        result is NaN (an invalid operation such as `0 / 0`) in a format without NaN; an
+        unknown format, rounding mode or overflow policy; `seed` or `sr_bits` without a
+        stochastic mode; an `out` of the wrong shape or dtype; an integer format wider than 25
+        bits.
+
+    See Also
+    --------
+    floatsim.cast : The same rounding applied to values instead of to results of operations.
+    floatsim.arith.context : Default arguments for a block of code.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> a, b, c = np.float32(1 + 2**-10), np.float32(1 - 2**-10), np.float32(-1.0)
+    >>> fa.fma(a, b, c, "float16")                       # exactly -2**-20
+    np.float32(-9.536743e-07)
+    >>> fa.add(fa.mul(a, b, "float16"), c, "float16")    # the product rounds to 1 first
+    np.float32(0.0)
+    """
     return _apply("fma", (x, y, z), ("x", "y", "z"), fmt, rounding, overflow, sr_bits, seed, random_bits,
                   index_offset, inputs, dtype, out)
 
 
 def sqrt(x, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None, random_bits=None, index_offset=0,
          inputs=None, dtype=None, out=None):
+    """`sqrt(x)`, rounded once into `fmt`.
+
+    The exact square root, rounded once (correctly rounded). `sqrt(-0)` is `-0` and a
+    negative `x` gives NaN (`ValueError` in a format without NaN); `sqrt(inf)` is `inf`.
+
+    Parameters
+    ----------
+    x : array_like
+        Values of `fmt` in a float16, float32 or float64 array (ml_dtypes floats, integers and
+        Python numbers are accepted too).
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the operands and of the result, e.g. `"bfloat16"`, `"float8_e4m3fn"`,
+        `"int8"` or a `floatsim.FloatFormat` (`"float64"` is NumPy's own float64 arithmetic).
+        Default: the `fmt` of the enclosing `floatsim.arith.context`; one of the two is required.
+    rounding : str or Rounding, optional
+        How the exact result is rounded: `"nearest_even"` (default), `"nearest_away"`,
+        `"toward_zero"`, `"toward_positive"`, `"toward_negative"`, `"odd"`, or a stochastic
+        mode (`"stochastic"`, `"stochastic_a"`, `"stochastic_b"`, `"stochastic_c"`).
+    overflow : str or Overflow, optional
+        What a result beyond the format's range becomes: `"ieee"` (default for float formats),
+        `"saturate"`, `"sat_propagate"` or `"sat_none"`; integer formats take `"saturate"`
+        (their default) or `"wrap"`. The table is in docs/semantics.md.
+    sr_bits : int, optional
+        Number of random bits N (1 to 62) of `"stochastic_a"` / `"stochastic_b"` /
+        `"stochastic_c"`, as in `floatsim.cast`; `"stochastic"` always uses 64.
+    seed : int, optional
+        Seed of the counter-based random bits of stochastic rounding. Default: the next stream of
+        a seeded `floatsim.arith.context`, else a fresh random seed.
+    random_bits : numpy.ndarray of unsigned int, optional
+        The caller's random integers instead of `seed`: one per element of the result (its
+        shape), each below `2**sr_bits` (uint64 for `"stochastic"`).
+    index_offset : int, default 0
+        Global index of the first element: element `i` uses the random bits of index
+        `i + index_offset`, so a large array processed in chunks rounds as one call would.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
+        round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
+    dtype : numpy dtype, optional
+        Output dtype for float formats: float16, float32 or float64, in which every value of
+        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
+        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
+        ignore it.
+    out : numpy.ndarray, optional
+        Array to write the result into, with `x`'s shape and the output dtype; it is
+        also returned.
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The rounded results, values of `fmt`, in the shape of `x`; a NumPy
+        scalar when `x` is a scalar (not an array). Integer formats give the smallest
+        NumPy integer dtype holding the format (int8 for `"int8"`) when `x` holds
+        integers, else float64.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), an operand is not numeric, or
+        `dtype` is not float16, float32 or float64.
+    ValueError
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`; the
+        message names the operand and its first such value); a
+        result is NaN (an invalid operation such as `0 / 0`) in a format without NaN; an
+        unknown format, rounding mode or overflow policy; `seed` or `sr_bits` without a
+        stochastic mode; an `out` of the wrong shape or dtype; an integer format wider than 25
+        bits.
+
+    See Also
+    --------
+    floatsim.cast : The same rounding applied to values instead of to results of operations.
+    floatsim.arith.context : Default arguments for a block of code.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> fa.sqrt(np.float32([2.0, 4.0]), "float8_e4m3fn")
+    array([1.375, 2.   ], dtype=float32)
+    >>> fa.sqrt(np.float32([-0.0, -1.0]), "float16")
+    array([-0., nan], dtype=float32)
+    """
     return _apply("sqrt", (x,), ("x",), fmt, rounding, overflow, sr_bits, seed, random_bits, index_offset,
                   inputs, dtype, out)
 
 
-add.__doc__ = _doc("``x + y`` rounded once into ``fmt``.", "x, y : array_like\n        Operands (broadcast).", """\
-    >>> import numpy as np, floatsim.arith as fa
-    >>> fa.add(np.float32([1.0, 1.0]), np.float32([2**-11, 3 * 2**-11]), "float16")
-    array([1.       , 1.0019531], dtype=float32)
-    >>> fa.add(np.float32(1.0), np.float32(2**-11), "float16", rounding="toward_positive")
-    np.float32(1.0009766)
-""")
-sub.__doc__ = _doc("``x - y`` rounded once into ``fmt``.", "x, y : array_like\n        Operands (broadcast).", """\
-    >>> import numpy as np, floatsim.arith as fa
-    >>> fa.sub(np.float32(1.0), np.float32(1.0), "float16", rounding="toward_negative")
-    np.float32(-0.0)
-""")
-mul.__doc__ = _doc("``x * y`` rounded once into ``fmt``.", "x, y : array_like\n        Operands (broadcast).", """\
-    >>> import numpy as np, floatsim.arith as fa
-    >>> fa.mul(np.float32(448.0), np.float32(2.0), "float8_e4m3fn", overflow="saturate")
-    np.float32(448.0)
-""")
-div.__doc__ = _doc("``x / y`` rounded once into ``fmt``.", "x, y : array_like\n        Operands (broadcast).", """\
-    >>> import numpy as np, floatsim.arith as fa
-    >>> fa.div(np.float32([1.0, 1.0]), np.float32([3.0, 0.0]), "bfloat16")
-    array([0.33398438,        inf], dtype=float32)
-""")
-fma.__doc__ = _doc("``x * y + z`` with one rounding (fused multiply-add).",
-                   "x, y, z : array_like\n        Operands (broadcast).", """\
-    >>> import numpy as np, floatsim.arith as fa
-    >>> fa.fma(np.float32(1 + 2**-10), np.float32(1 - 2**-10), np.float32(-1.0), "float16")
-    np.float32(-9.536743e-07)
-""")
-sqrt.__doc__ = _doc("``sqrt(x)`` rounded once into ``fmt`` (``sqrt(-0) = -0``; negatives give NaN).",
-                    "x : array_like", """\
-    >>> import numpy as np, floatsim.arith as fa
-    >>> fa.sqrt(np.float32([2.0, 4.0]), "float8_e4m3fn")
-    array([1.375, 2.   ], dtype=float32)
-""")
-
-
 # --------------------------------------------------------------------------- exact operations
 def _exact_unary(fn, x, fmt, overflow, inputs, dtype):
-    """``fn(x)`` (negation or magnitude): exact where the result is a value of the format (signed float
+    """`fn(x)` (negation or magnitude): exact where the result is a value of the format (signed float
     formats, infinities included); elsewhere (unsigned formats, the most negative integer) the overflow
-    policy decides, as in :func:`floatsim.cast`."""
+    policy decides, as in `floatsim.cast`."""
     fmt = C.resolve_format(fmt, "fmt")
     rules = C.resolve_rounding(fmt, "nearest_even", overflow, None)
     how = C.resolve_inputs(inputs)
@@ -307,22 +750,113 @@ def _exact_unary(fn, x, fmt, overflow, inputs, dtype):
 
 
 def neg(x, fmt=None, *, overflow=None, inputs=None, dtype=None):
-    """``-x``: exact, except where ``-x`` is not in the format (unsigned formats, the most negative
-    integer), where the overflow policy decides as in :func:`floatsim.cast`.
+    """`-x` in `fmt`: exact wherever `-x` is a value of the format.
 
+    Negation never rounds. In signed float formats it flips the sign (`-0` included, where
+    the format has it; `-inf` and `inf` swap). Where `-x` is not in the format (the
+    negatives of an unsigned format, the most negative integer of a signed integer format) the
+    `overflow` policy decides, as in `floatsim.cast`: `-(-128)` in int8 is 127 under
+    `"saturate"` (the integer default) and -128 under `"wrap"`; `-2` in the unsigned
+    `float8_e8m0fnu` is NaN under `"ieee"`.
+
+    Parameters
+    ----------
+    x : array_like
+        Values of `fmt` in a float16, float32 or float64 array (ml_dtypes floats, integers and
+        Python numbers are accepted too).
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of `x` and of the result. Default: the `fmt` of the enclosing
+        `floatsim.arith.context`; one of the two is required.
+    overflow : str or Overflow, optional
+        What a result outside the format becomes: `"ieee"` (default for float formats),
+        `"saturate"`, `"sat_propagate"` or `"sat_none"`; integer formats take `"saturate"`
+        (their default) or `"wrap"`. It only matters where the result is not a value of
+        `fmt`.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): `x` must already hold values of `fmt`. `"round"`: round it
+        into `fmt` first (nearest-even, the call's `overflow` policy).
+    dtype : numpy dtype, optional
+        Output dtype for float formats (float16, float32 or float64). Default: `x`'s float
+        dtype, widened until every value of `fmt` is exact in it. Integer formats ignore it.
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The results, values of `fmt`, in `x`'s shape; a NumPy scalar for a scalar `x`.
+        Integer formats give the format's integer dtype (int8 for `"int8"`) for an integer
+        `x`, else `x`'s float dtype.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), or `x` is not numeric.
+    ValueError
+        `x` holds a value that is not a value of `fmt` (with `inputs="check"`); an
+        unknown format or overflow policy.
+
+    Examples
+    --------
     >>> import numpy as np, floatsim.arith as fa
+    >>> fa.neg(np.float32([1.5, -0.0, np.inf]), "float8_e5m2")
+    array([-1.5,  0. , -inf], dtype=float32)
     >>> fa.neg(np.int8([5, -128]), "int8").tolist(), fa.neg(np.int8([-128]), "int8", overflow="wrap").tolist()
     ([-5, 127], [-128])
+    >>> fa.neg(np.float32(2.0), "float8_e8m0fnu")     # unsigned: no -2
+    np.float32(nan)
     """
     return _exact_unary(np.negative, x, fmt, overflow, inputs, dtype)
 
 
 def abs(x, fmt=None, *, overflow=None, inputs=None, dtype=None):  # noqa: A001 (mirrors numpy.abs)
-    """``|x|``: exact, except for the most negative integer (the overflow policy decides).
+    """`|x|` in `fmt`: exact wherever `|x|` is a value of the format.
 
+    The magnitude never rounds: float formats clear the sign (`|-0| = +0`, `|-inf| = inf`,
+    NaN stays NaN). The one exception is the most negative integer of a signed integer format,
+    whose magnitude is out of range: the `overflow` policy decides (`|-128|` in int8 is 127
+    under `"saturate"`, the integer default, and -128 under `"wrap"`).
+
+    Parameters
+    ----------
+    x : array_like
+        Values of `fmt` in a float16, float32 or float64 array (ml_dtypes floats, integers and
+        Python numbers are accepted too).
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of `x` and of the result. Default: the `fmt` of the enclosing
+        `floatsim.arith.context`; one of the two is required.
+    overflow : str or Overflow, optional
+        What a result outside the format becomes: `"ieee"` (default for float formats),
+        `"saturate"`, `"sat_propagate"` or `"sat_none"`; integer formats take `"saturate"`
+        (their default) or `"wrap"`. It only matters where the result is not a value of
+        `fmt`.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): `x` must already hold values of `fmt`. `"round"`: round it
+        into `fmt` first (nearest-even, the call's `overflow` policy).
+    dtype : numpy dtype, optional
+        Output dtype for float formats (float16, float32 or float64). Default: `x`'s float
+        dtype, widened until every value of `fmt` is exact in it. Integer formats ignore it.
+
+    Returns
+    -------
+    numpy.ndarray or numpy scalar
+        The results, values of `fmt`, in `x`'s shape; a NumPy scalar for a scalar `x`.
+        Integer formats give the format's integer dtype (int8 for `"int8"`) for an integer
+        `x`, else `x`'s float dtype.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), or `x` is not numeric.
+    ValueError
+        `x` holds a value that is not a value of `fmt` (with `inputs="check"`); an
+        unknown format or overflow policy.
+
+    Examples
+    --------
     >>> import numpy as np, floatsim.arith as fa
-    >>> fa.abs(np.float32([-0.0, -448.0]), "float8_e4m3fn")
-    array([  0., 448.], dtype=float32)
+    >>> fa.abs(np.float32([-0.0, -448.0, 1.5]), "float8_e4m3fn")
+    array([  0. , 448. ,   1.5], dtype=float32)
+    >>> fa.abs(np.int8([-3, -128]), "int8"), fa.abs(np.int8([-3, -128]), "int8", overflow="wrap")
+    (array([  3, 127], dtype=int8), array([   3, -128], dtype=int8))
     """
     return _exact_unary(np.abs, x, fmt, overflow, inputs, dtype)
 
@@ -339,19 +873,261 @@ def _compare(fn, x, y, fmt, inputs):
     return res[()] if scalar else res
 
 
-def _comparison(name, fn, symbol):
-    def compare(x, y, fmt=None, *, inputs=None):
-        return _compare(fn, x, y, fmt, inputs)
+def eq(x, y, fmt=None, *, inputs=None):
+    """`x == y` for values of `fmt` (IEEE 754 equality).
 
-    compare.__name__ = compare.__qualname__ = name
-    compare.__doc__ = (f"``x {symbol} y`` for values of ``fmt`` (IEEE 754: NaN is unordered, ``-0 == +0``).\n\n"
-                       "    The operands are checked (or rounded, ``inputs='round'``) like the arithmetic verbs'.\n")
-    return compare
+    True where `x` and `y` are the same number: `-0 == +0` is True, and NaN is unordered, so
+    `NaN == NaN` is False. The operands are checked against `fmt` (or rounded into it) like the
+    arithmetic verbs'; the comparison itself is exact.
+
+    Parameters
+    ----------
+    x, y : array_like
+        The operands: values of `fmt` in float16, float32 or float64 arrays (ml_dtypes floats,
+        integers and Python numbers are accepted too). They broadcast together as in NumPy.
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the operands. Default: the `fmt` of the enclosing
+        `floatsim.arith.context`; one of the two is required.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): the operands must already be values of `fmt`. `"round"`:
+        round them into `fmt` first (nearest-even, the `"ieee"` overflow policy), then
+        compare.
+
+    Returns
+    -------
+    numpy.ndarray of bool or numpy.bool_
+        The comparison, element by element, in the broadcast shape; a NumPy bool when both
+        operands are scalars.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), or an operand is not numeric.
+    ValueError
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`); the
+        operands do not broadcast; an unknown format.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> fa.eq(np.float32([1.0, -0.0, np.nan]), np.float32([1.5, 0.0, np.nan]), "float8_e4m3fn")
+    array([False,  True, False])
+    """
+    return _compare(np.equal, x, y, fmt, inputs)
 
 
-eq = _comparison("eq", np.equal, "==")
-ne = _comparison("ne", np.not_equal, "!=")
-lt = _comparison("lt", np.less, "<")
-le = _comparison("le", np.less_equal, "<=")
-gt = _comparison("gt", np.greater, ">")
-ge = _comparison("ge", np.greater_equal, ">=")
+def ne(x, y, fmt=None, *, inputs=None):
+    """`x != y` for values of `fmt` (IEEE 754 inequality).
+
+    The negation of `floatsim.arith.eq`: True where the values differ, and wherever an operand is
+    NaN (NaN is unordered); `-0 != +0` is False. The operands are checked against `fmt` (or
+    rounded into it) like the arithmetic verbs'; the comparison itself is exact.
+
+    Parameters
+    ----------
+    x, y : array_like
+        The operands: values of `fmt` in float16, float32 or float64 arrays (ml_dtypes floats,
+        integers and Python numbers are accepted too). They broadcast together as in NumPy.
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the operands. Default: the `fmt` of the enclosing
+        `floatsim.arith.context`; one of the two is required.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): the operands must already be values of `fmt`. `"round"`:
+        round them into `fmt` first (nearest-even, the `"ieee"` overflow policy), then
+        compare.
+
+    Returns
+    -------
+    numpy.ndarray of bool or numpy.bool_
+        The comparison, element by element, in the broadcast shape; a NumPy bool when both
+        operands are scalars.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), or an operand is not numeric.
+    ValueError
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`); the
+        operands do not broadcast; an unknown format.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> fa.ne(np.float32([1.0, -0.0, np.nan]), np.float32([1.5, 0.0, np.nan]), "float8_e4m3fn")
+    array([ True, False,  True])
+    """
+    return _compare(np.not_equal, x, y, fmt, inputs)
+
+
+def lt(x, y, fmt=None, *, inputs=None):
+    """`x < y` for values of `fmt` (IEEE 754 ordering).
+
+    NaN is unordered, so any comparison with NaN is False; `-0 < +0` is False (they are equal).
+    The operands are checked against `fmt` (or rounded into it) like the arithmetic verbs'; the
+    comparison itself is exact.
+
+    Parameters
+    ----------
+    x, y : array_like
+        The operands: values of `fmt` in float16, float32 or float64 arrays (ml_dtypes floats,
+        integers and Python numbers are accepted too). They broadcast together as in NumPy.
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the operands. Default: the `fmt` of the enclosing
+        `floatsim.arith.context`; one of the two is required.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): the operands must already be values of `fmt`. `"round"`:
+        round them into `fmt` first (nearest-even, the `"ieee"` overflow policy), then
+        compare.
+
+    Returns
+    -------
+    numpy.ndarray of bool or numpy.bool_
+        The comparison, element by element, in the broadcast shape; a NumPy bool when both
+        operands are scalars.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), or an operand is not numeric.
+    ValueError
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`); the
+        operands do not broadcast; an unknown format.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> fa.lt(np.float32([1.0, -0.0, np.nan]), np.float32([1.5, 0.0, 1.0]), "float8_e4m3fn")
+    array([ True, False, False])
+    >>> fa.lt(np.float32(0.1), np.float32(0.2), "bfloat16", inputs="round")   # rounded first
+    np.True_
+    """
+    return _compare(np.less, x, y, fmt, inputs)
+
+
+def le(x, y, fmt=None, *, inputs=None):
+    """`x <= y` for values of `fmt` (IEEE 754 ordering).
+
+    NaN is unordered, so any comparison with NaN is False; `-0 <= +0` is True. The operands are
+    checked against `fmt` (or rounded into it) like the arithmetic verbs'; the comparison itself
+    is exact.
+
+    Parameters
+    ----------
+    x, y : array_like
+        The operands: values of `fmt` in float16, float32 or float64 arrays (ml_dtypes floats,
+        integers and Python numbers are accepted too). They broadcast together as in NumPy.
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the operands. Default: the `fmt` of the enclosing
+        `floatsim.arith.context`; one of the two is required.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): the operands must already be values of `fmt`. `"round"`:
+        round them into `fmt` first (nearest-even, the `"ieee"` overflow policy), then
+        compare.
+
+    Returns
+    -------
+    numpy.ndarray of bool or numpy.bool_
+        The comparison, element by element, in the broadcast shape; a NumPy bool when both
+        operands are scalars.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), or an operand is not numeric.
+    ValueError
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`); the
+        operands do not broadcast; an unknown format.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> fa.le(np.float32([1.0, -0.0, np.nan]), np.float32([1.5, 0.0, 1.0]), "float8_e4m3fn")
+    array([ True,  True, False])
+    """
+    return _compare(np.less_equal, x, y, fmt, inputs)
+
+
+def gt(x, y, fmt=None, *, inputs=None):
+    """`x > y` for values of `fmt` (IEEE 754 ordering).
+
+    NaN is unordered, so any comparison with NaN is False; `+0 > -0` is False (they are equal).
+    The operands are checked against `fmt` (or rounded into it) like the arithmetic verbs'; the
+    comparison itself is exact.
+
+    Parameters
+    ----------
+    x, y : array_like
+        The operands: values of `fmt` in float16, float32 or float64 arrays (ml_dtypes floats,
+        integers and Python numbers are accepted too). They broadcast together as in NumPy.
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the operands. Default: the `fmt` of the enclosing
+        `floatsim.arith.context`; one of the two is required.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): the operands must already be values of `fmt`. `"round"`:
+        round them into `fmt` first (nearest-even, the `"ieee"` overflow policy), then
+        compare.
+
+    Returns
+    -------
+    numpy.ndarray of bool or numpy.bool_
+        The comparison, element by element, in the broadcast shape; a NumPy bool when both
+        operands are scalars.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), or an operand is not numeric.
+    ValueError
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`); the
+        operands do not broadcast; an unknown format.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> fa.gt(np.float32([1.0, 0.0, np.nan]), np.float32([1.5, -0.0, 1.0]), "float8_e4m3fn")
+    array([False, False, False])
+    """
+    return _compare(np.greater, x, y, fmt, inputs)
+
+
+def ge(x, y, fmt=None, *, inputs=None):
+    """`x >= y` for values of `fmt` (IEEE 754 ordering).
+
+    NaN is unordered, so any comparison with NaN is False; `+0 >= -0` is True. The operands are
+    checked against `fmt` (or rounded into it) like the arithmetic verbs'; the comparison itself
+    is exact.
+
+    Parameters
+    ----------
+    x, y : array_like
+        The operands: values of `fmt` in float16, float32 or float64 arrays (ml_dtypes floats,
+        integers and Python numbers are accepted too). They broadcast together as in NumPy.
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the operands. Default: the `fmt` of the enclosing
+        `floatsim.arith.context`; one of the two is required.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): the operands must already be values of `fmt`. `"round"`:
+        round them into `fmt` first (nearest-even, the `"ieee"` overflow policy), then
+        compare.
+
+    Returns
+    -------
+    numpy.ndarray of bool or numpy.bool_
+        The comparison, element by element, in the broadcast shape; a NumPy bool when both
+        operands are scalars.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing (neither passed nor set by a context), or an operand is not numeric.
+    ValueError
+        An operand holds a value that is not a value of `fmt` (with `inputs="check"`); the
+        operands do not broadcast; an unknown format.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.arith as fa
+    >>> fa.ge(np.float32([1.0, 0.0, np.nan]), np.float32([1.5, -0.0, 1.0]), "float8_e4m3fn")
+    array([False,  True, False])
+    """
+    return _compare(np.greater_equal, x, y, fmt, inputs)

@@ -1,20 +1,26 @@
 """Sums, dot products and matrix products with a chosen accumulation format and order.
 
-Definitions (every ``round`` is one rounding with the call's mode and overflow policy):
+`sum`, `dot` and `matmul` reproduce how a reduction unit adds many terms: the inputs are values of
+a format (for `dot` / `matmul` possibly two formats), products are exact or rounded to a
+`product` format, and the running sum is rounded into an `accumulate` format after every
+step, in a sequential, pairwise or blocked order. Integer inputs sum exactly and wrap to an
+integer accumulator (int32 by default), as `floatsim.quant.intmm.int_matmul` does.
 
-* **leaves**: the inputs (``sum``) or the products ``a[i, k] * b[k, j]``, exact, or
-  ``round_P(a * b)`` when a ``product`` format ``P`` is given. Exact products make
+Definitions (every `round` is one rounding with the call's mode and overflow policy):
+
+* **leaves**: the inputs (`sum`) or the products `a[i, k] * b[k, j]`, exact, or
+  `round_P(a * b)` when a `product` format `P` is given. Exact products make
   each accumulation step a fused multiply-add.
-* ``order="sequential"``: ``s = round_A(leaf_0)``, then ``s = round_A(s + leaf_k)`` for
-  ``k = 1 .. K-1`` (left to right).
-* ``order="pairwise"``: leaves are added in pairs ``round_A(leaf_0 + leaf_1)``,
-  ``round_A(leaf_2 + leaf_3)``, ...; an odd one out passes to the next level unchanged;
+* `order="sequential"`: `s = round_A(leaf_0)`, then `s = round_A(s + leaf_k)` for
+  `k = 1 .. K-1` (left to right).
+* `order="pairwise"`: leaves are added in pairs `round_A(leaf_0 + leaf_1)`,
+  `round_A(leaf_2 + leaf_3)`, ...; an odd one out passes to the next level unchanged;
   the pairs are added in pairs again, until one value is left (Higham, *Accuracy and
-  Stability of Numerical Algorithms*, §4.1). A single leaf is ``round_A(leaf_0)``.
-* ``order="blocked"``: consecutive blocks of ``block`` leaves are summed sequentially
-  in the accumulation format ``A``; the block sums are then summed sequentially in
-  the ``outer`` format ``O`` (default ``A``): ``t = round_O(b_0)``,
-  ``t = round_O(t + b_j)``. Tensor cores accumulate this way (e.g. FP8 products in
+  Stability of Numerical Algorithms*, §4.1). A single leaf is `round_A(leaf_0)`.
+* `order="blocked"`: consecutive blocks of `block` leaves are summed sequentially
+  in the accumulation format `A`; the block sums are then summed sequentially in
+  the `outer` format `O` (default `A`): `t = round_O(b_0)`,
+  `t = round_O(t + b_j)`. Tensor cores accumulate this way (e.g. FP8 products in
   a 13-bit-mantissa accumulator, promoted into FP32 every 128 products).
 
 Stochastic rounding draws one random number per rounding event from the
@@ -41,7 +47,7 @@ _BINARY32 = FloatFormat(exponent_bits=8, mantissa_bits=23, bias=127)
 
 
 def _products_exact_in(target, fa, fb) -> bool:
-    """Whether every product of a value of ``fa`` and one of ``fb`` is a value of ``target``."""
+    """Whether every product of a value of `fa` and one of `fb` is a value of `target`."""
     if isinstance(target, C.Binary64):
         return C.kernel_supports(fa) and C.kernel_supports(fb)  # <= 26-bit significands, exponents within +-480
     if not (isinstance(target, FloatFormat) and target.has_zero and target.subnormals):
@@ -173,7 +179,7 @@ def _check_operand(arr, fmt, name, how, rules_ov):
 
 
 def _run(plan, a, b, use_a, rows_offset=0):
-    """One kernel call: ``out[i, j] = reduce_k a[i, k] * b[k, j]`` (or ``b[k, j]``) as float64."""
+    """One kernel call: `out[i, j] = reduce_k a[i, k] * b[k, j]` (or `b[k, j]`) as float64."""
     m = a.shape[0] if use_a else 1
     if plan.native:
         dt = np.float32 if plan.native == 32 else np.float64
@@ -222,35 +228,89 @@ def _input_formats(fmt, count):
 # --------------------------------------------------------------------------- verbs
 def sum(x, fmt=None, *, axis=None, accumulate=None, order=None, block=None, outer=None, rounding=None,  # noqa: A001
         overflow=None, sr_bits=None, seed=None, inputs=None, dtype=None):
-    """Sum of ``x`` (all of it, or along ``axis``) with a chosen accumulation format and order.
+    """Sum of `x` (all of it, or along `axis`) with a chosen accumulation format and order.
+
+    The leaves are the values of `x`. `order="sequential"` computes
+    `s = round_A(x_0)`, then `s = round_A(s + x_k)` for each following value, where
+    `round_A` is one rounding into the `accumulate` format with `rounding` and
+    `overflow`; the other orders are defined in docs/arithmetic.md. Integer formats are summed
+    exactly in an integer accumulator (int32 by default), then wrapped or checked.
 
     Parameters
     ----------
     x : array_like
-        Values of ``fmt``.
-    fmt : format, optional
-        The format of ``x`` (default: the :func:`context`'s). Integer formats sum exactly
-        and wrap to ``accumulate`` (int32 by default).
+        Values of `fmt` (float16, float32 or float64 arrays, ml_dtypes floats, or integers for
+        integer formats), any shape.
+    fmt : str, FloatFormat, IntFormat or dtype, optional
+        The format of the values of `x` (`"float64"` too). Default: the `fmt` of the
+        enclosing `floatsim.arith.context`; one of the two is required. Integer formats sum
+        exactly and wrap to the accumulator (see `overflow`).
     axis : int, optional
-        Reduce along this axis; default: all elements, in C order.
-    accumulate : format, optional
-        Format of the running sum (default ``fmt``).
-    order : {"sequential", "pairwise", "blocked"}
-        See the module docstring for the exact definitions.
-    block : int
-        Leaves per block for ``order="blocked"`` (default 32).
-    outer : format, optional
-        Format into which block sums are added (``order="blocked"``; default ``accumulate``).
-    rounding, overflow, sr_bits, seed
-        Rounding of every step, as in :func:`floatsim.cast`; ``overflow`` also takes
-        ``"wrap"`` / ``"error"`` for integer accumulators.
-    inputs : {"check", "round"}
-    dtype : float dtype, optional
-        Output dtype; default: the value dtype of the final accumulation format.
+        Sum along this axis only. Default None: every element, in C order, to one value.
+    accumulate : str, FloatFormat, IntFormat or dtype, optional
+        Format of the running sum (every step is rounded to it). Default: `fmt`; `int32` for
+        integer inputs.
+    order : {"sequential", "pairwise", "blocked"}, optional
+        Summation order (default `"sequential"`, left to right). `"pairwise"` adds
+        neighbours in pairs, level by level; `"blocked"` sums blocks of `block` values
+        sequentially in `accumulate`, then adds the block sums sequentially in `outer`.
+        Exact definitions: docs/arithmetic.md.
+    block : int, optional
+        Values per block for `order="blocked"` (default 32); an error with other orders.
+    outer : str, FloatFormat or dtype, optional
+        Format the block sums are added in, for `order="blocked"` (default `accumulate`);
+        e.g. FP32 promotion of a narrower tensor-core accumulator.
+    rounding : str or Rounding, optional
+        Rounding of every step: any core mode, `"nearest_even"` (default), directed, `"odd"`
+        or stochastic. Not allowed for integer inputs (their sums are exact).
+    overflow : str or Overflow, optional
+        Overflow policy of every step: `"ieee"` (default), `"saturate"`, `"sat_propagate"`
+        or `"sat_none"` for float formats; `"wrap"` (default, two's complement, what
+        hardware does) or `"error"` (raise `OverflowError`) for integer accumulators.
+    sr_bits : int, optional
+        Number of random bits of `"stochastic_a"` / `"stochastic_b"` / `"stochastic_c"`
+        (1 to 62), as in `floatsim.cast`.
+    seed : int, optional
+        Seed of stochastic rounding: one random number per rounding event, from the
+        counter-based hash of the seed and the event's number, so results are reproducible and
+        do not depend on the number of threads. Default: the next stream of a seeded
+        `floatsim.arith.context`, else a fresh seed.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): the inputs must already be values of their format. `"round"`:
+        round them into it first (nearest-even; integer formats saturate).
+    dtype : numpy dtype, optional
+        Output float dtype (float16, float32 or float64, exact for the final format). Default:
+        the value dtype of the final format (`outer` for `order="blocked"`, else
+        `accumulate`): float32 for every format up to FP32, float64 for `"float64"`. Not
+        allowed for integer inputs.
 
     Returns
     -------
-    ndarray or NumPy scalar (for ``axis=None``)
+    numpy.ndarray or numpy scalar
+        Values of the final format (`outer` for `order="blocked"`, else `accumulate`) in
+        the output dtype: a NumPy scalar for `axis=None`, else `x`'s shape without `axis`.
+        Integer inputs give int32 (int64 for accumulators wider than 32 bits). The sum of no
+        values is `+0`.
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing; an integer `accumulate` for float inputs, or a float one for integer
+        inputs.
+    ValueError
+        An input is not a value of its format (with `inputs="check"`); an `axis` out of range;
+        an invalid `order`, `block`, rounding or overflow policy; `block` or `outer` without
+        `order="blocked"`; `seed` or `sr_bits` without a stochastic mode; a partial result
+        that is NaN in a format without NaN; a format the reductions do not support
+        (docs/arithmetic.md, "Limits of the compiled path"); `product`, `outer`, `rounding`,
+        `sr_bits`, `seed` or `dtype` with integer inputs.
+    OverflowError
+        Integer inputs with `overflow="error"` and a result that does not fit the accumulator.
+
+    See Also
+    --------
+    floatsim.arith.dot : Dot product with the same accumulation options.
+    floatsim.arith.add : One correctly rounded addition.
 
     Examples
     --------
@@ -260,6 +320,15 @@ def sum(x, fmt=None, *, axis=None, accumulate=None, order=None, block=None, oute
     >>> x = np.full(10_000, fs.cast(1e-4, "float16"))
     >>> float(fa.sum(x, "float16")), float(fa.sum(x, "float16", accumulate="float32"))
     (0.25, 1.0001659393310547)
+
+    The order matters: sequentially, each `1 + 2**-24` rounds back to 1 in float32; pairwise,
+    the last two values are added first and their sum, `2**-23`, survives.
+
+    >>> y = np.float32([1.0, 2.0**-24, 2.0**-24, 2.0**-24])
+    >>> float(fa.sum(y, "float32")), float(fa.sum(y, "float32", order="pairwise"))
+    (1.0, 1.0000001192092896)
+    >>> fa.sum(np.float32([[1, 2, 3], [0.5, 0.25, 0.125]]), "float16", axis=1)
+    array([6.   , 0.875], dtype=float32)
     """
     fmts = _input_formats(fmt, 1)
     plan = _Plan(fmts, accumulate, None, outer, order, block, rounding, overflow, sr_bits, seed, inputs, dtype, False)
@@ -295,10 +364,89 @@ def dot(x, y, fmt=None, *, product=None, accumulate=None, order=None, block=None
         overflow=None, sr_bits=None, seed=None, inputs=None, dtype=None):
     """Dot product of two vectors with chosen product and accumulation formats and order.
 
-    ``fmt`` may be one format or a pair ``(format of x, format of y)`` (then
-    ``accumulate`` is required). ``product=None`` (default) keeps products exact, so every
-    step is a fused multiply-add; ``product=P`` rounds each product to ``P`` first. The
-    other arguments are those of :func:`sum`.
+    The leaves are the products `x[k] * y[k]`: exact by default, so every accumulation step is
+    a fused multiply-add `s = round_A(s + x[k] * y[k])`; with `product=P` each product is
+    first rounded to `P` (a separate multiply and add). The order and the rounding of each
+    step are those of `floatsim.arith.sum`. Integer formats compute the exact dot product in an
+    integer accumulator (int32 by default), then wrap or check it.
+
+    Parameters
+    ----------
+    x, y : array_like
+        1-D arrays of the same length: values of their format (float16, float32 or float64
+        arrays, ml_dtypes floats, or integers for integer formats).
+    fmt : str, FloatFormat, IntFormat or dtype, or a pair of them, optional
+        The format of the inputs, or a pair `(format of x, format of y)` (e.g. E4M3
+        activations times E5M2 gradients; then `accumulate` is required). Default: the `fmt`
+        of the enclosing `floatsim.arith.context`; one of the two is required.
+    product : str, FloatFormat or dtype, optional
+        Format each product is rounded to before it is added (a separate multiply and add).
+        Default None: products are exact, so every accumulation step is a fused multiply-add.
+    accumulate : str, FloatFormat, IntFormat or dtype, optional
+        Format of the running sum (every step is rounded to it). Default: `fmt` (for a pair of
+        different formats there is no default); `int32` for integer inputs.
+    order : {"sequential", "pairwise", "blocked"}, optional
+        Summation order (default `"sequential"`, left to right). `"pairwise"` adds
+        neighbours in pairs, level by level; `"blocked"` sums blocks of `block` products
+        sequentially in `accumulate`, then adds the block sums sequentially in `outer`.
+        Exact definitions: docs/arithmetic.md.
+    block : int, optional
+        Products per block for `order="blocked"` (default 32); an error with other orders.
+    outer : str, FloatFormat or dtype, optional
+        Format the block sums are added in, for `order="blocked"` (default `accumulate`);
+        e.g. FP32 promotion of a narrower tensor-core accumulator.
+    rounding : str or Rounding, optional
+        Rounding of every step: any core mode, `"nearest_even"` (default), directed, `"odd"`
+        or stochastic. Not allowed for integer inputs (their sums are exact).
+    overflow : str or Overflow, optional
+        Overflow policy of every step: `"ieee"` (default), `"saturate"`, `"sat_propagate"`
+        or `"sat_none"` for float formats; `"wrap"` (default, two's complement, what
+        hardware does) or `"error"` (raise `OverflowError`) for integer accumulators.
+    sr_bits : int, optional
+        Number of random bits of `"stochastic_a"` / `"stochastic_b"` / `"stochastic_c"`
+        (1 to 62), as in `floatsim.cast`.
+    seed : int, optional
+        Seed of stochastic rounding: one random number per rounding event, from the
+        counter-based hash of the seed and the event's number, so results are reproducible and
+        do not depend on the number of threads. Default: the next stream of a seeded
+        `floatsim.arith.context`, else a fresh seed.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): the inputs must already be values of their format. `"round"`:
+        round them into it first (nearest-even; integer formats saturate).
+    dtype : numpy dtype, optional
+        Output float dtype (float16, float32 or float64, exact for the final format). Default:
+        the value dtype of the final format (`outer` for `order="blocked"`, else
+        `accumulate`): float32 for every format up to FP32, float64 for `"float64"`. Not
+        allowed for integer inputs.
+
+    Returns
+    -------
+    numpy scalar
+        The dot product, a value of the final format (`outer` for `order="blocked"`, else
+        `accumulate`) in the output dtype; int32 for integer inputs (int64 for accumulators
+        wider than 32 bits).
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing; `accumulate` is missing for a pair of different formats; integer
+        and float inputs are mixed, or the accumulator's kind (integer or float) differs from the
+        inputs'.
+    ValueError
+        An input is not a value of its format (with `inputs="check"`); `x` and `y` are not 1-D
+        arrays of the same length; float64 inputs; an invalid `order`, `block`, rounding or
+        overflow policy; `block` or `outer` without `order="blocked"`; `seed` or `sr_bits`
+        without a stochastic mode; a partial result that is NaN in a format without NaN; a format
+        the reductions do not support (docs/arithmetic.md, "Limits of the compiled path");
+        `product`, `outer`, `rounding`, `sr_bits`, `seed` or `dtype` with integer
+        inputs.
+    OverflowError
+        Integer inputs with `overflow="error"` and a result that does not fit the accumulator.
+
+    See Also
+    --------
+    floatsim.arith.matmul : The same for matrices.
+    floatsim.arith.fma : One fused multiply-add.
 
     Examples
     --------
@@ -306,6 +454,15 @@ def dot(x, y, fmt=None, *, product=None, accumulate=None, order=None, block=None
     >>> x, ones = np.float32([1.0, 2.0**-24, 2.0**-24, 2.0**-24]), np.ones(4, np.float32)
     >>> float(fa.dot(x, ones, "float32")), float(fa.dot(x, ones, "float32", order="pairwise"))
     (1.0, 1.0000001192092896)
+
+    Exact products (fused multiply-adds) against products rounded to E4M3 first:
+    `1.125 * 1.125 = 1.265625` becomes 1.25.
+
+    >>> a, b = np.float32([1.125, 1.0]), np.float32([1.125, -1.0])
+    >>> float(fa.dot(a, b, "float8_e4m3fn", accumulate="float32"))
+    0.265625
+    >>> float(fa.dot(a, b, "float8_e4m3fn", accumulate="float32", product="float8_e4m3fn"))
+    0.25
     """
     xa, ya = np.asarray(x), np.asarray(y)
     if xa.ndim != 1 or ya.ndim != 1 or xa.shape != ya.shape:
@@ -319,12 +476,93 @@ def dot(x, y, fmt=None, *, product=None, accumulate=None, order=None, block=None
 
 def matmul(a, b, fmt=None, *, product=None, accumulate=None, order=None, block=None, outer=None, rounding=None,
            overflow=None, sr_bits=None, seed=None, inputs=None, dtype=None):
-    """Matrix product ``a @ b`` (2-D or batched, broadcasting as ``numpy.matmul``) with emulated accumulation.
+    """Matrix product `a @ b` (2-D or batched, broadcasting as `numpy.matmul`) with emulated accumulation.
 
-    Every output element is the :func:`dot` of a row of ``a`` and a column of ``b``,
-    with the same arguments. Integer formats share :func:`floatsim.quant.intmm.int_matmul`:
-    exact products and sums, wrapped to the ``accumulate`` width (int32 by default) or
-    ``overflow="error"``.
+    Every output element is the `floatsim.arith.dot` of a row of `a` and a column of `b`,
+    with the same arguments: exact products by default (fused multiply-adds) or products
+    rounded to `product`, then the chosen accumulation format, order and rounding. Batch
+    dimensions broadcast, and a 1-D operand is promoted as in `numpy.matmul` (its dimension
+    is removed from the result). Integer formats share
+    `floatsim.quant.intmm.int_matmul`: exact products and sums, wrapped to the `accumulate`
+    width (int32 by default) or checked with `overflow="error"`.
+
+    Parameters
+    ----------
+    a, b : array_like
+        The operands, shapes `(..., M, K)` and `(..., K, N)` (or 1-D): values of their format
+        (float16, float32 or float64 arrays, ml_dtypes floats, or integers for integer formats).
+    fmt : str, FloatFormat, IntFormat or dtype, or a pair of them, optional
+        The format of the inputs, or a pair `(format of a, format of b)` (e.g. E4M3
+        activations times E5M2 gradients; then `accumulate` is required). Default: the `fmt`
+        of the enclosing `floatsim.arith.context`; one of the two is required.
+    product : str, FloatFormat or dtype, optional
+        Format each product is rounded to before it is added (a separate multiply and add).
+        Default None: products are exact, so every accumulation step is a fused multiply-add.
+    accumulate : str, FloatFormat, IntFormat or dtype, optional
+        Format of the running sum (every step is rounded to it). Default: `fmt` (for a pair of
+        different formats there is no default); `int32` for integer inputs.
+    order : {"sequential", "pairwise", "blocked"}, optional
+        Summation order (default `"sequential"`, left to right). `"pairwise"` adds
+        neighbours in pairs, level by level; `"blocked"` sums blocks of `block` products
+        sequentially in `accumulate`, then adds the block sums sequentially in `outer`.
+        Exact definitions: docs/arithmetic.md.
+    block : int, optional
+        Products per block for `order="blocked"` (default 32); an error with other orders.
+    outer : str, FloatFormat or dtype, optional
+        Format the block sums are added in, for `order="blocked"` (default `accumulate`);
+        e.g. FP32 promotion of a narrower tensor-core accumulator.
+    rounding : str or Rounding, optional
+        Rounding of every step: any core mode, `"nearest_even"` (default), directed, `"odd"`
+        or stochastic. Not allowed for integer inputs (their sums are exact).
+    overflow : str or Overflow, optional
+        Overflow policy of every step: `"ieee"` (default), `"saturate"`, `"sat_propagate"`
+        or `"sat_none"` for float formats; `"wrap"` (default, two's complement, what
+        hardware does) or `"error"` (raise `OverflowError`) for integer accumulators.
+    sr_bits : int, optional
+        Number of random bits of `"stochastic_a"` / `"stochastic_b"` / `"stochastic_c"`
+        (1 to 62), as in `floatsim.cast`.
+    seed : int, optional
+        Seed of stochastic rounding: one random number per rounding event, from the
+        counter-based hash of the seed and the event's number, so results are reproducible and
+        do not depend on the number of threads. Default: the next stream of a seeded
+        `floatsim.arith.context`, else a fresh seed.
+    inputs : {"check", "round"}, optional
+        `"check"` (default): the inputs must already be values of their format. `"round"`:
+        round them into it first (nearest-even; integer formats saturate).
+    dtype : numpy dtype, optional
+        Output float dtype (float16, float32 or float64, exact for the final format). Default:
+        the value dtype of the final format (`outer` for `order="blocked"`, else
+        `accumulate`): float32 for every format up to FP32, float64 for `"float64"`. Not
+        allowed for integer inputs.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape `(..., M, N)` (batch dimensions broadcast; promoted 1-D dimensions removed):
+        values of the final format (`outer` for `order="blocked"`, else `accumulate`) in
+        the output dtype; int32 for integer inputs (int64 for accumulators wider than 32 bits).
+
+    Raises
+    ------
+    TypeError
+        `fmt` is missing; `accumulate` is missing for a pair of different formats; integer
+        and float inputs are mixed, or the accumulator's kind (integer or float) differs from the
+        inputs'.
+    ValueError
+        An input is not a value of its format (with `inputs="check"`); scalar operands, inner
+        dimensions that differ or batch dimensions that do not broadcast; float64 inputs; an invalid
+        `order`, `block`, rounding or overflow policy; `block` or `outer` without
+        `order="blocked"`; `seed` or `sr_bits` without a stochastic mode; a partial result
+        that is NaN in a format without NaN; a format the reductions do not support
+        (docs/arithmetic.md, "Limits of the compiled path"); `product`, `outer`, `rounding`,
+        `sr_bits`, `seed` or `dtype` with integer inputs.
+    OverflowError
+        Integer inputs with `overflow="error"` and a result that does not fit the accumulator.
+
+    See Also
+    --------
+    floatsim.arith.dot : One row times one column.
+    floatsim.quant.intmm.int_matmul : The integer matrix product with zero points and bias.
 
     Examples
     --------
@@ -337,6 +575,16 @@ def matmul(a, b, fmt=None, *, product=None, accumulate=None, order=None, block=N
     >>> c = fa.matmul(a, b, "float8_e4m3fn", accumulate="float32", order="blocked", block=32)
     >>> c.dtype, c.shape, bool(np.allclose(c, a.astype(np.float64) @ b, rtol=1e-6))
     (dtype('float32'), (4, 3), True)
+
+    Integer inputs accumulate exactly in int32 and wrap around, as hardware and
+    `torch._int_mm` do (131136 * 16384 is above 2**31 - 1):
+
+    >>> fa.matmul(np.int8([[1, 2], [3, 4]]), np.int8([[5, 6], [7, 8]]), "int8")
+    array([[19, 22],
+           [43, 50]], dtype=int32)
+    >>> a8 = np.full((1, 131136), -128, np.int8)
+    >>> fa.matmul(a8, a8.T, "int8").tolist()
+    [[-2146435072]]
     """
     fmts = _input_formats(fmt, 2)
     plan = _Plan(fmts, accumulate, product, outer, order, block, rounding, overflow, sr_bits, seed, inputs, dtype,

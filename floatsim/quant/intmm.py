@@ -1,25 +1,39 @@
 """Integer matrix multiplication and requantization (int8 inference arithmetic).
 
-The integer pipeline of an int8 linear layer (gemmlowp, TFLite, FBGEMM):
+An int8 linear layer (gemmlowp, TFLite, FBGEMM) multiplies integer codes into wide integer
+accumulators, then scales the accumulators back to int8 codes with a fixed-point multiplier.
+This module emulates both steps bit for bit:
 
-1. :func:`int_matmul` — ``acc = (a - zp_a) @ (b - zp_b) + bias``, computed exactly
-   and then wrapped to a two's-complement ``accumulator_bits`` accumulator (what
-   hardware and ``torch._int_mm`` do) or checked (``overflow="error"``).
-2. :func:`requantize` — ``y = clamp(zp_y + acc * M, qmin, qmax)`` with the real
-   multiplier ``M = s_a * s_w / s_y`` applied in one of three ways:
+1. `int_matmul`: `acc = (a - zp_a) @ (b - zp_b) + bias`, computed exactly and then wrapped to
+   a two's-complement `accumulator_bits` accumulator (what hardware and `torch._int_mm` do) or
+   checked (`overflow="error"`).
+2. `requantize`: `y = clamp(zp_y + acc * M, qmin, qmax)` with the real multiplier
+   `M = s_a * s_w / s_y` applied in one of three ways (`STYLES`):
 
-   * ``style="double"``: gemmlowp / TFLite default. ``M`` becomes a Q31 fixed-point
-     multiplier and a power-of-two exponent (:func:`quantize_multiplier`), applied
-     by :func:`saturating_rounding_doubling_high_mul` (round half toward +inf) and
-     then :func:`rounding_divide_by_pot` (round half away from zero): two roundings.
-   * ``style="single"``: TFLite built with ``TFLITE_SINGLE_ROUNDING``: one rounding
-     of ``x * M0 / 2**(31 - shift)``, half toward +inf.
-   * ``style="float"``: ``RNE(float32(acc) * float32(M))`` (FBGEMM-style fp32
-     multiplier; rounding through :func:`floatsim.core.encode`).
+    - `style="double"`: gemmlowp / TFLite default. `M` becomes a Q31 fixed-point multiplier and
+      a power-of-two exponent (`quantize_multiplier`), applied by
+      `saturating_rounding_doubling_high_mul` (round half toward +inf) and then
+      `rounding_divide_by_pot` (round half away from zero): two roundings.
+    - `style="single"`: TFLite built with `TFLITE_SINGLE_ROUNDING`: one rounding of
+      `x * M0 / 2**(31 - shift)`, half toward +inf.
+    - `style="float"`: `RNE(float32(acc) * float32(M))` (an FBGEMM-style float32 multiplier;
+      rounding through `floatsim.encode`).
 
-The fixed-point helpers are integer definitions (shifts and masks on int64);
-they are public so that emulated-arithmetic layers can reuse them. All accept
-arrays (broadcasting) and return int32.
+The fixed-point helpers are integer definitions (shifts and masks on int64); they are public
+so that emulated-arithmetic layers can reuse them. All accept arrays (broadcasting) and return
+int32.
+
+Examples
+--------
+>>> import numpy as np
+>>> import floatsim.quant as fq
+>>> a = np.int8([[10, -20], [30, 40]])                 # activation codes, zero point 0
+>>> w = np.int8([[5, 0], [-3, 7]])                     # weight codes (K x N), zero point 0
+>>> acc = fq.int_matmul(a, w)
+>>> acc.tolist()
+[[110, -140], [30, 280]]
+>>> fq.requantize(acc, 0.05 * 0.02 / 0.1).tolist()     # M = s_a * s_w / s_y
+[[1, -1], [0, 3]]
 """
 
 from __future__ import annotations
@@ -36,8 +50,8 @@ __all__ = [
     "multiply_by_quantized_multiplier", "requantize", "STYLES",
 ]
 
-#: Requantization styles accepted by :func:`requantize`.
 STYLES = ("double", "single", "float")
+"""The requantization styles accepted by `requantize`."""
 _I32_MIN, _I32_MAX = -(1 << 31), (1 << 31) - 1
 _U32 = IntFormat(bits=32, signed=False)
 # float64 products and partial sums of integers are exact while every |partial sum| < 2**53
@@ -76,7 +90,7 @@ def _check_width(arr: np.ndarray, dtype: np.dtype, bits: int, argument: str):
 
 
 def _exact_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` exactly, as int64 (or Python ints in an object array when int64 cannot hold it).
+    """`a @ b` exactly, as int64 (or Python ints in an object array when int64 cannot hold it).
 
     float64 BLAS is exact while every partial sum stays below 2**53 (all integers,
     whatever the summation order or FMA use), so K is cut into chunks that satisfy
@@ -108,7 +122,7 @@ def _exact_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _wrap(v: np.ndarray, bits: int) -> np.ndarray:
-    """Two's-complement wrap of exact integers (int64 or object) to ``bits`` bits, as int64."""
+    """Two's-complement wrap of exact integers (int64 or object) to `bits` bits, as int64."""
     if v.dtype == object:
         m = 1 << bits
         return np.array([((int(t) + (m >> 1)) % m) - (m >> 1) for t in v.reshape(-1)],
@@ -121,7 +135,7 @@ def _wrap(v: np.ndarray, bits: int) -> np.ndarray:
 
 
 def _check_broadcast(arr: np.ndarray, shape: tuple, argument: str, target: str) -> None:
-    """``arr`` must broadcast to ``shape`` without changing it (a ValueError naming ``argument`` otherwise)."""
+    """`arr` must broadcast to `shape` without changing it (a ValueError naming `argument` otherwise)."""
     try:
         ok = np.broadcast_shapes(arr.shape, shape) == tuple(shape)
     except ValueError:
@@ -132,60 +146,67 @@ def _check_broadcast(arr: np.ndarray, shape: tuple, argument: str, target: str) 
 
 def int_matmul(a, b, *, a_zero_point=0, b_zero_point=0, bias=None, accumulator_bits: int = 32,
                overflow: str = "wrap", input_bits: int | None = None) -> np.ndarray:
-    """Integer matrix product with a two's-complement accumulator: ``(a - zp_a) @ (b - zp_b) + bias``.
+    """Integer matrix product with a two's-complement accumulator: `(a - zp_a) @ (b - zp_b) + bias`.
 
-    The sum is computed exactly (never rounded, whatever K), then wrapped to
-    ``accumulator_bits`` (hardware int32 accumulators; ``torch._int_mm`` wraps the
-    same way) or checked.
+    The sum is computed exactly (never rounded, whatever K), then wrapped to `accumulator_bits`
+    (hardware int32 accumulators; `torch._int_mm` wraps the same way) or checked.
+    `floatsim.arith.matmul` uses it for integer formats.
 
     Parameters
     ----------
     a : array_like of int, shape (..., M, K)
-        Left operand (activations); leading batch dimensions broadcast as in ``np.matmul``.
+        Left operand (activations); leading batch dimensions broadcast as in `np.matmul`.
     b : array_like of int, shape (K, N) or (..., K, N)
         Right operand (weights, already transposed to K x N).
-    a_zero_point : int or array_like of int
-        Subtracted from ``a`` before multiplying (per tensor, or any array broadcasting
-        against ``a``, e.g. shape (M, 1) per row).
-    b_zero_point : int or array_like of int
-        Subtracted from ``b``: per tensor, or shape (N,) per output column (per-channel
-        weights).
+    a_zero_point : int or array_like of int, default 0
+        Subtracted from `a` before multiplying: per tensor, or any array broadcasting against
+        `a`, e.g. shape (M, 1) per row.
+    b_zero_point : int or array_like of int, default 0
+        Subtracted from `b`: per tensor, or shape (N,) per output column (per-channel weights).
     bias : array_like of int, optional
-        Added to the exact sum before wrapping; shape (N,) per output column (TFLite's
-        int32 bias, scale ``s_a * s_w``) or anything broadcasting to the output.
-    accumulator_bits : int
-        Accumulator width, 8 to 64 (default 32).
-    overflow : {"wrap", "error"}
-        ``"wrap"`` (default): keep the low ``accumulator_bits`` bits (two's complement).
-        ``"error"``: raise ``OverflowError`` naming the first (C-order) position whose
-        exact value does not fit. Only the final sum is checked: partial sums that
-        wrap and come back give the right answer in modular arithmetic.
+        Added to the exact sum before wrapping; shape (N,) per output column (TFLite's int32
+        bias, scale `s_a * s_w`) or anything broadcasting to the output.
+    accumulator_bits : int, default 32
+        Accumulator width, 8 to 64.
+    overflow : {"wrap", "error"}, default "wrap"
+        `"wrap"`: keep the low `accumulator_bits` bits (two's complement). `"error"`: raise
+        `OverflowError` naming the first (C-order) position whose exact value does not fit. Only
+        the final sum is checked: partial sums that wrap and come back give the right answer in
+        modular arithmetic.
     input_bits : int, optional
-        Declared input width (e.g. 4 for int4 values held in int8): ``a`` and ``b`` must
-        lie in that many bits, signed for signed dtypes and unsigned for unsigned ones.
+        Declared input width, 2 to 32 (e.g. 4 for int4 values held in int8): `a` and `b` must lie
+        in that many bits, signed for signed dtypes and unsigned for unsigned ones.
 
     Returns
     -------
-    ndarray of int32 (int64 when ``accumulator_bits > 32``), shape (..., M, N)
+    numpy.ndarray
+        int32 (int64 when `accumulator_bits > 32`), shape (..., M, N).
 
     Raises
     ------
     TypeError
-        Non-integer operands.
+        Non-integer operands, zero points or bias.
     ValueError
-        Shape mismatch, bad ``accumulator_bits`` / ``overflow`` / ``input_bits``, values
-        outside ``input_bits``.
+        Operands that are not at least 2-D, inner dimensions that differ, zero points or bias
+        that do not broadcast; a bad `accumulator_bits`, `overflow` or `input_bits`; values
+        outside `input_bits`.
     OverflowError
-        ``overflow="error"`` and a result does not fit the accumulator.
+        `overflow="error"` and a result that does not fit the accumulator.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from floatsim.quant.intmm import int_matmul
     >>> a = np.int8([[1, -2], [127, -128]])
     >>> b = np.int8([[3, 0], [4, -1]])
     >>> int_matmul(a, b).tolist()
     [[-5, 2], [-131, 128]]
     >>> int_matmul(a, b, a_zero_point=1, bias=np.int32([10, 20])).tolist()
     [[-2, 23], [-128, 149]]
+
+    131136 products of -128 * -128 sum to 2,148,532,224, above `2**31 - 1`: the int32
+    accumulator wraps, as `torch._int_mm` does.
+
     >>> int_matmul(np.full((1, 131136), -128, np.int8), np.full((131136, 1), -128, np.int8)).tolist()
     [[-2146435072]]
     """
@@ -239,31 +260,40 @@ def int_matmul(a, b, *, a_zero_point=0, b_zero_point=0, bias=None, accumulator_b
 
 
 def quantize_multiplier(multiplier, *, clamp_large: bool = False):
-    """Fixed-point form ``(M0, shift)`` of a real multiplier: ``M ~ M0 * 2**(shift - 31)``.
+    """Fixed-point form `(M0, shift)` of a real multiplier: `M ~ M0 * 2**(shift - 31)`.
 
-    TFLite ``QuantizeMultiplier``: ``(q, e) = frexp(M)`` with q in [0.5, 1),
-    ``M0 = round_half_away(q * 2**31)``; if that gives 2**31, ``M0 = 2**30`` and
-    ``e + 1``; if ``e < -31`` the multiplier flushes to ``(0, 0)``. With
-    ``clamp_large=True`` (newer TFLite, single-rounding builds) ``e > 30`` becomes
-    ``(2**31 - 1, 30)``. ``M0`` lies in [2**30, 2**31) except for flushed zeros.
+    TFLite `QuantizeMultiplier`: `(q, e) = frexp(M)` with q in [0.5, 1),
+    `M0 = round_half_away(q * 2**31)`; if that gives 2**31, `M0 = 2**30` and `e + 1`; if
+    `e < -31` the multiplier flushes to `(0, 0)`. With `clamp_large=True` (newer TFLite,
+    single-rounding builds) `e > 30` becomes `(2**31 - 1, 30)`. `M0` lies in [2**30, 2**31)
+    except for flushed zeros.
 
     Parameters
     ----------
     multiplier : float or array_like of float
-        Non-negative finite real multipliers (float64), e.g. ``s_a * s_w / s_y``.
-    clamp_large : bool
-        Apply the ``e > 30`` clamp.
+        Non-negative finite real multipliers (taken as float64), e.g. `s_a * s_w / s_y`.
+    clamp_large : bool, default False
+        Apply the `e > 30` clamp.
 
     Returns
     -------
-    (M0, shift) : ndarrays of int32, the multiplier's shape
+    M0 : numpy.ndarray
+        int32, the multiplier's shape: the Q31 fixed-point mantissa.
+    shift : numpy.ndarray
+        int32, the multiplier's shape: the power-of-two exponent.
+
+    Raises
+    ------
+    ValueError
+        A negative, infinite or NaN multiplier.
 
     Examples
     --------
+    >>> from floatsim.quant.intmm import quantize_multiplier
     >>> m0, shift = quantize_multiplier(0.0072474)
     >>> int(m0), int(shift)
     (1992150143, -7)
-    >>> [v.tolist() for v in quantize_multiplier([0.5, 1.0, 0.0, 1e-12])]
+    >>> [v.tolist() for v in quantize_multiplier([0.5, 1.0, 0.0, 1e-12])]   # 1e-12 flushes to zero
     [[1073741824, 1073741824, 0, 0], [0, 1, 0, 0]]
     """
     m = np.asarray(multiplier, dtype=np.float64)
@@ -286,23 +316,34 @@ def quantize_multiplier(multiplier, *, clamp_large: bool = False):
 
 
 def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
-    """gemmlowp ``SaturatingRoundingDoublingHighMul``: ``round(a * b / 2**31)``, ties toward +inf.
+    """gemmlowp `SaturatingRoundingDoublingHighMul`: `round(a * b / 2**31)`, ties toward +inf.
 
-    With ``p = a * b`` (exact in int64): ``(p + nudge) / 2**31`` truncated toward
-    zero, ``nudge = 2**30`` for ``p >= 0`` and ``1 - 2**30`` otherwise. The one
-    overflowing case ``a = b = -2**31`` saturates to ``2**31 - 1``.
+    With `p = a * b` (exact in int64): `(p + nudge) / 2**31` truncated toward zero, with
+    `nudge = 2**30` for `p >= 0` and `1 - 2**30` otherwise. The one overflowing case
+    `a = b = -2**31` saturates to `2**31 - 1`.
 
     Parameters
     ----------
-    a, b : array_like of int
-        int32 values (any integer dtype); broadcast together.
+    a : array_like of int
+        int32 values (any integer dtype).
+    b : array_like of int
+        int32 values; broadcast against `a`.
 
     Returns
     -------
-    ndarray of int32
+    numpy.ndarray
+        int32, the broadcast shape.
+
+    Raises
+    ------
+    TypeError
+        Non-integer inputs.
+    ValueError
+        Values outside the int32 range.
 
     Examples
     --------
+    >>> from floatsim.quant.intmm import saturating_rounding_doubling_high_mul
     >>> saturating_rounding_doubling_high_mul([1 << 30, -(1 << 30), -(1 << 31)], [1, 1, -(1 << 31)]).tolist()
     [1, 0, 2147483647]
     """
@@ -315,24 +356,33 @@ def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
 
 
 def rounding_divide_by_pot(x, exponent) -> np.ndarray:
-    """gemmlowp ``RoundingDivideByPOT``: ``round(x / 2**exponent)``, ties away from zero.
+    """gemmlowp `RoundingDivideByPOT`: `round(x / 2**exponent)`, ties away from zero.
 
-    ``mask = 2**e - 1``, ``rem = x & mask``, ``threshold = (mask >> 1) + [x < 0]``,
-    result ``(x >> e) + [rem > threshold]`` (arithmetic shift).
+    `mask = 2**e - 1`, `rem = x & mask`, `threshold = (mask >> 1) + [x < 0]`, result
+    `(x >> e) + [rem > threshold]` (arithmetic shift).
 
     Parameters
     ----------
     x : array_like of int
         int32 values.
     exponent : int or array_like of int
-        0 to 31, broadcast against ``x``.
+        0 to 31, broadcast against `x`.
 
     Returns
     -------
-    ndarray of int32
+    numpy.ndarray
+        int32, the broadcast shape.
+
+    Raises
+    ------
+    TypeError
+        Non-integer inputs.
+    ValueError
+        `x` outside the int32 range; `exponent` outside 0 to 31.
 
     Examples
     --------
+    >>> from floatsim.quant.intmm import rounding_divide_by_pot
     >>> rounding_divide_by_pot([3, -3, 5, -5, 4, -4], 1).tolist()   # ±1.5, ±2.5, ±2
     [2, -2, 3, -3, 2, -2]
     """
@@ -347,34 +397,42 @@ def rounding_divide_by_pot(x, exponent) -> np.ndarray:
 
 
 def multiply_by_quantized_multiplier(x, quantized_multiplier, shift, *, style: str = "double") -> np.ndarray:
-    """TFLite ``MultiplyByQuantizedMultiplier``: ``x * M0 * 2**(shift - 31)`` rounded to an integer.
+    """TFLite `MultiplyByQuantizedMultiplier`: `x * M0 * 2**(shift - 31)` rounded to an integer.
 
-    * ``"double"`` (gemmlowp / TFLite default): ``RDBPOT(SRDHM(x * 2**max(shift, 0), M0),
-      max(-shift, 0))`` — two roundings (half toward +inf, then half away from zero).
-    * ``"single"`` (``TFLITE_SINGLE_ROUNDING``): ``(x * M0 + 2**(t - 1)) >> t`` with
-      ``t = 31 - shift`` in int64 — one rounding, ties toward +inf; ``shift`` must be
-      in -31 .. 30.
+    - `"double"` (gemmlowp / TFLite default): `RDBPOT(SRDHM(x * 2**max(shift, 0), M0),
+      max(-shift, 0))`, two roundings (half toward +inf, then half away from zero).
+    - `"single"` (`TFLITE_SINGLE_ROUNDING`): `(x * M0 + 2**(t - 1)) >> t` with `t = 31 - shift`
+      in int64, one rounding, ties toward +inf; `shift` must be in -31 to 30.
 
     Parameters
     ----------
     x : array_like of int
         int32 values (accumulators).
-    quantized_multiplier, shift : int or array_like of int
-        From :func:`quantize_multiplier`; broadcast against ``x`` (per-channel: shape (N,)).
-    style : {"double", "single"}
+    quantized_multiplier : int or array_like of int
+        `M0` from `quantize_multiplier`; broadcast against `x` (per channel: shape (N,)).
+    shift : int or array_like of int
+        The exponent from `quantize_multiplier`, -31 to 31 (to 30 for `"single"`).
+    style : {"double", "single"}, default "double"
+        The rounding scheme (see above).
 
     Returns
     -------
-    ndarray of int32
+    numpy.ndarray
+        int32, the broadcast shape.
 
     Raises
     ------
+    TypeError
+        Non-integer inputs.
+    ValueError
+        An unknown `style`; `shift` out of range; values outside the int32 range.
     OverflowError
-        Where C would overflow int32 (undefined behaviour there): ``x * 2**shift``
-        in the double style, or the result in the single style.
+        Where C would overflow int32 (undefined behaviour there): `x * 2**shift` in the double
+        style, or the result in the single style.
 
     Examples
     --------
+    >>> from floatsim.quant.intmm import multiply_by_quantized_multiplier, quantize_multiplier
     >>> m0, shift = quantize_multiplier(0.3)        # 8 * 0.3 = 2.4, -8 * 0.3 = -2.4
     >>> multiply_by_quantized_multiplier([8, -8, 1000], m0, shift).tolist()   # 2.4 -> 4.8 -> 5 -> 2.5 -> 3
     [3, -3, 300]
@@ -405,33 +463,49 @@ def multiply_by_quantized_multiplier(x, quantized_multiplier, shift, *, style: s
 
 
 def requantize(acc, multiplier, *, zero_point=0, qmin: int = -128, qmax: int = 127, style: str = "double") -> np.ndarray:
-    """Output codes ``clamp(zero_point + round(acc * multiplier), qmin, qmax)`` of an integer layer.
+    """Output codes `clamp(zero_point + round(acc * multiplier), qmin, qmax)` of an integer layer.
 
     Parameters
     ----------
     acc : array_like of int
-        int32 accumulators (from :func:`int_matmul`), shape (..., N).
+        int32 accumulators (from `int_matmul`), shape (..., N).
     multiplier : float or array_like of float
-        The real multiplier ``s_a * s_w / s_y``, per tensor or per output channel
-        (shape (N,), or anything broadcasting against ``acc``).
-    zero_point : int or array_like of int
+        The real multiplier `s_a * s_w / s_y`, non-negative and below 2**31: per tensor or per
+        output channel (shape (N,), or anything broadcasting against `acc`).
+    zero_point : int or array_like of int, default 0
         Output zero point, added after the multiplier.
-    qmin, qmax : int
-        Output range (activation clamp), default int8.
-    style : {"double", "single", "float"}
-        ``"double"``: gemmlowp / TFLite default (:func:`quantize_multiplier`, then
-        :func:`multiply_by_quantized_multiplier` with two roundings); ``"single"``:
-        ``TFLITE_SINGLE_ROUNDING`` (also applies the ``shift > 30`` clamp);
-        ``"float"``: ``RNE(float32(acc) * float32(multiplier))`` (the multiplier kept in
-        fp32, e.g. FBGEMM), rounded through :func:`floatsim.core.encode` (saturating
-        to int32).
+    qmin : int, default -128
+        Smallest output code (the activation clamp).
+    qmax : int, default 127
+        Largest output code.
+    style : {"double", "single", "float"}, default "double"
+        `"double"`: gemmlowp / TFLite default (`quantize_multiplier`, then
+        `multiply_by_quantized_multiplier` with two roundings); `"single"`:
+        `TFLITE_SINGLE_ROUNDING` (also applies the `shift > 30` clamp); `"float"`:
+        `RNE(float32(acc) * float32(multiplier))` (the multiplier kept in float32, e.g. FBGEMM),
+        rounded through `floatsim.encode` (saturating to int32).
 
     Returns
     -------
-    ndarray of the smallest integer dtype holding [qmin, qmax] (int8 for the default)
+    numpy.ndarray
+        The codes, in the smallest integer dtype holding [qmin, qmax] (int8 for the default,
+        uint8 for [0, 255]); the broadcast shape of `acc`, `multiplier` and `zero_point`.
+
+    Raises
+    ------
+    TypeError
+        Non-integer `acc`, `zero_point`, `qmin` or `qmax`.
+    ValueError
+        An unknown `style`; not `-2**31 <= qmin < qmax < 2**31`; `acc` outside int32; a negative,
+        non-finite or too large `multiplier`; a `multiplier` or `zero_point` that does not
+        broadcast against `acc`.
+    OverflowError
+        The fixed-point product overflows int32 (see `multiply_by_quantized_multiplier`).
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from floatsim.quant.intmm import requantize
     >>> acc = np.int32([8, -8, 100, 1000])
     >>> requantize(acc, 0.3, zero_point=-5).tolist()
     [-2, -8, 25, 127]

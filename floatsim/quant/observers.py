@@ -1,52 +1,64 @@
-"""NumPy ports of ``torch.ao.quantization`` observers (torch 2.13), bit for bit.
+"""NumPy ports of the `torch.ao.quantization` observers (torch 2.13), bit for bit.
 
-An observer watches tensors (``obs(x)`` / ``obs.observe(x)`` record statistics
-and return ``x`` unchanged) and turns them into affine quantization parameters
-with :meth:`calculate_qparams` -> ``(scale float32, zero_point int32)``.
+An observer watches tensors as they flow through a model during calibration (`obs(x)` or
+`obs.observe(x)` records statistics and returns `x` unchanged) and turns what it saw into
+affine quantization parameters: `calculate_qparams()` returns `(scale, zero_point)`, a float32
+scale and an int32 zero point, ready for `floatsim.quant.quantize_affine` or
+`floatsim.quant.fake_quantize_affine`. The ranges and qparams equal torch's bit for bit.
 
-==========================================  ===============================================================
-observer                                    statistic
-==========================================  ===============================================================
-:class:`MinMaxObserver`                     running min / max
-:class:`MovingAverageMinMaxObserver`        first batch sets min / max, then ``v += c * (cur - v)`` (float32)
-:class:`PerChannelMinMaxObserver`           running min / max per index along ``ch_axis``
-:class:`MovingAveragePerChannelMinMaxObserver`  the moving average per channel
-:class:`HistogramObserver`                  a running histogram + torch's greedy L2 range search
-==========================================  ===============================================================
+| observer | statistic |
+|---|---|
+| `MinMaxObserver` | running min / max |
+| `MovingAverageMinMaxObserver` | the first batch sets min / max, then `v += c * (cur - v)` (float32) |
+| `PerChannelMinMaxObserver` | running min / max per index along `ch_axis` |
+| `MovingAveragePerChannelMinMaxObserver` | the moving average per channel |
+| `HistogramObserver` | a running histogram and torch's greedy L2 range search |
 
-**qparams** (torch's ``_calculate_qparams``; min_neg = min(min_val, 0), max_pos =
-max(max_val, 0), eps = float32 eps by default):
+**qparams** (torch's `_calculate_qparams`; `min_neg = min(min_val, 0)`, `max_pos =
+max(max_val, 0)`, `eps` = float32 eps by default):
 
-* symmetric: ``scale = max(max(-min_neg, max_pos) / ((qmax - qmin) / 2), eps)``
-  (amax / 127.5 for int8; :func:`floatsim.quant.affine.choose_qparams` with
-  ``divisor="half_range"``); zero point 0, except 128 for ``quint8`` / ``uint8``
-  (``(qmin + qmax) // 2`` with custom bounds), ``2**15`` for ``uint16``, and
-  ``(qmin + qmax + 1) // 2`` for an unsigned :class:`floatsim.IntFormat`;
-* affine: ``scale = max((max_pos - min_neg) / (qmax - qmin), eps)``, ``zero_point =
-  clamp(qmin - round_half_even(min_neg / scale), qmin, qmax)``;
-* never observed: ``(1.0, 0)``.
+- symmetric: `scale = max(max(-min_neg, max_pos) / ((qmax - qmin) / 2), eps)` (amax / 127.5
+  for int8; `floatsim.quant.choose_qparams` with `divisor="half_range"`); zero point 0, except
+  128 for `quint8` / `uint8` (`(qmin + qmax) // 2` with custom bounds), `2**15` for `uint16`,
+  and `(qmin + qmax + 1) // 2` for an unsigned `floatsim.IntFormat`;
+- affine: `scale = max((max_pos - min_neg) / (qmax - qmin), eps)`, `zero_point =
+  clamp(qmin - round_half_even(min_neg / scale), qmin, qmax)`;
+- never observed: `(1.0, 0)`.
 
 All arithmetic is float32, as torch's; inputs are cast to float32 first (torch's
-``x.to(min_val.dtype)``). Per-tensor qparams are 0-d arrays (torch returns shape
-``[1]``), per-channel ones have shape ``(C,)``.
+`x.to(min_val.dtype)`). Per-tensor qparams are 0-d arrays (torch returns shape `[1]`),
+per-channel ones have shape `(C,)`.
 
-**Python vs C++ mismatch.** These are the *Python* observers' rules. torch's fused
-C++ path (``torch.fused_moving_avg_obs_fake_quant``, ``ChooseQuantizationParams``)
-uses ``max(|min| / 128, max / 127)`` for symmetric int8 instead of ``amax / 127.5``
-(``choose_qparams(..., divisor="no_clipping")``); affine qparams agree
-(pytorch/pytorch PR #180990, pytorch/ao PR #4345).
+**Python vs C++ mismatch.** These are the *Python* observers' rules. torch's fused C++ path
+(`torch.fused_moving_avg_obs_fake_quant`, `ChooseQuantizationParams`) uses
+`max(abs(min) / 128, max / 127)` for symmetric int8 instead of `amax / 127.5`
+(`choose_qparams(..., divisor="no_clipping")`); affine qparams agree (pytorch/pytorch PR
+#180990, pytorch/ao PR #4345).
 
-**Dtypes** (``dtype=``): ``"quint8"`` (default, torch's default) / ``"uint8"``:
-[0, 255]; ``"qint8"`` / ``"int8"``: [-128, 127]; ``"qint32"`` / ``"int32"``, ``"int16"``,
-``"uint16"``: full range; ``"quint4x2"``: [0, 15]; or any
-``floatsim.IntFormat(bits=, signed=)``: its full range. ``reduce_range=True``
-halves the range (qint8 [-64, 63], quint8 [0, 127]; custom bounds and IntFormat
-ranges are floor-divided by 2; qint32 / int16 / uint16 ignore it, as torch does).
-Custom ``quant_min`` / ``quant_max`` must include 0.
+**Dtypes** (`dtype=`): `"quint8"` (default, torch's default) / `"uint8"`: [0, 255]; `"qint8"` /
+`"int8"`: [-128, 127]; `"qint32"` / `"int32"`, `"int16"`, `"uint16"`: full range; `"quint4x2"`:
+[0, 15]; or any `floatsim.IntFormat(bits=, signed=)`: its full range. `reduce_range=True`
+halves the range (qint8 [-64, 63], quint8 [0, 127]; custom bounds and IntFormat ranges are
+floor-divided by 2; qint32 / int16 / uint16 ignore it, as torch does). Custom `quant_min` /
+`quant_max` must include 0.
 
-**Non-finite input.** NaN raises ``ValueError`` everywhere (torch would silently
-store NaN). ±inf raises in the min / max observers (torch would store an infinite
-range); :class:`HistogramObserver` drops ±inf with a ``RuntimeWarning``, as torch does.
+**Non-finite input.** NaN raises `ValueError` everywhere (torch would silently store NaN).
+±inf raises in the min / max observers (torch would store an infinite range);
+`HistogramObserver` drops ±inf with a `RuntimeWarning`, as torch does.
+
+Examples
+--------
+>>> import numpy as np
+>>> import floatsim.quant as fq
+>>> x = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
+>>> obs = fq.observers.MinMaxObserver(dtype="qint8", qscheme="per_tensor_symmetric")
+>>> _ = obs(x)                                      # observe a calibration batch
+>>> scale, zero_point = obs.calculate_qparams()
+>>> scale, zero_point
+(array(0.0305837, dtype=float32), array(0, dtype=int32))
+>>> y = fq.fake_quantize_affine(x, scale, zero_point, -128, 127)
+>>> round(fq.sqnr(x, y), 2)
+40.89
 """
 
 from __future__ import annotations
@@ -67,8 +79,8 @@ __all__ = [
 ]
 
 F32 = np.float32
-#: qscheme names (torch's)
 QSCHEMES = ("per_tensor_affine", "per_tensor_symmetric", "per_channel_affine", "per_channel_symmetric")
+"""The `qscheme` names (torch's): the first two for per-tensor observers, the last two per channel."""
 # name -> (default qmin, qmax, reduced qmin, qmax or None when reduce_range is ignored, bits)
 _DTYPES = {
     "qint8": (-128, 127, (-64, 63), 8), "int8": (-128, 127, (-64, 63), 8),
@@ -88,8 +100,37 @@ def _dtype_key(dtype):
 
 
 def observer_qrange(dtype="quint8", reduce_range: bool = False, quant_min=None, quant_max=None) -> tuple[int, int]:
-    """``(qmin, qmax)`` of an observer, as torch's ``calculate_qmin_qmax``.
+    """`(qmin, qmax)` of an observer, as torch's `calculate_qmin_qmax`.
 
+    Parameters
+    ----------
+    dtype : str or IntFormat, default "quint8"
+        `"quint8"` / `"uint8"`, `"qint8"` / `"int8"`, `"qint32"` / `"int32"`, `"int16"`,
+        `"uint16"`, `"quint4x2"`, or a `floatsim.IntFormat` (its full range).
+    reduce_range : bool, default False
+        Halve the range, as torch does (qint8 [-64, 63], quint8 [0, 127]; custom bounds and
+        IntFormat ranges are floor-divided by 2; qint32, int16 and uint16 ignore it).
+    quant_min : int, optional
+        Custom lower bound; give both bounds or neither. The range must include 0.
+    quant_max : int, optional
+        Custom upper bound; for qint8 at most 256 values in all, for qint32 at most 2**32.
+
+    Returns
+    -------
+    (int, int)
+        `(qmin, qmax)`.
+
+    Raises
+    ------
+    ValueError
+        An unknown `dtype`; only one of `quant_min` / `quant_max`; a custom range that excludes 0,
+        is empty or is too wide for `dtype`.
+    TypeError
+        A non-integer `quant_min` or `quant_max`.
+
+    Examples
+    --------
+    >>> from floatsim.quant.observers import observer_qrange
     >>> observer_qrange("qint8"), observer_qrange("quint8", reduce_range=True), observer_qrange("qint8", True, -8, 7)
     ((-128, 127), (0, 127), (-4, 3))
     """
@@ -121,7 +162,7 @@ def _dst_nbins(key) -> int:
 
 
 class _UniformObserver:
-    """Shared configuration and torch's ``_calculate_qparams``."""
+    """Shared configuration and torch's `_calculate_qparams`."""
 
     _per_channel = False
 
@@ -142,6 +183,7 @@ class _UniformObserver:
 
     @property
     def symmetric(self) -> bool:
+        """Whether `qscheme` is a symmetric one (`"per_tensor_symmetric"` or `"per_channel_symmetric"`)."""
         return self.qscheme.endswith("symmetric")
 
     def _symmetric_zero_point(self) -> int:
@@ -187,29 +229,53 @@ def _finite32(x, *, allow_inf=False) -> np.ndarray:
 
 
 class MinMaxObserver(_UniformObserver):
-    """Running min / max (torch ``MinMaxObserver``).
+    """Running min / max (torch `MinMaxObserver`).
 
-    ``min_val = min(min_val, min(x))``, ``max_val = max(max_val, max(x))`` in
-    float32, starting from ``+inf`` / ``-inf``; empty tensors are ignored.
+    `min_val = min(min_val, min(x))`, `max_val = max(max_val, max(x))` in float32, starting from
+    `+inf` / `-inf`; empty tensors are ignored. The qparams follow the rules of the module
+    docstring.
 
     Parameters
     ----------
-    dtype : str or IntFormat
-        Default ``"quint8"`` (see the module docstring for the list).
-    qscheme : {"per_tensor_affine", "per_tensor_symmetric"}
-    reduce_range : bool
-        Halve the range (not allowed with symmetric ``quint8``, as in torch).
-    quant_min, quant_max : int, optional
-        Custom bounds (both or neither; must include 0).
-    eps : float
-        Smallest scale (default float32 eps).
+    dtype : str or IntFormat, default "quint8"
+        The integer type of the codes: `"quint8"` / `"uint8"`, `"qint8"` / `"int8"`, `"qint32"` /
+        `"int32"`, `"int16"`, `"uint16"`, `"quint4x2"`, or a `floatsim.IntFormat` (see the module
+        docstring for the ranges).
+    qscheme : {"per_tensor_affine", "per_tensor_symmetric"}, default "per_tensor_affine"
+        Affine (a zero point from the minimum) or symmetric (scale from the larger magnitude).
+    reduce_range : bool, default False
+        Halve the range (see `observer_qrange`); not allowed with symmetric `quint8` / `uint8`, as
+        in torch.
+    quant_min : int, optional
+        Custom lower bound of the codes (give both bounds or neither; the range must include 0).
+    quant_max : int, optional
+        Custom upper bound of the codes.
+    eps : float, default float32 eps
+        Smallest scale (`np.finfo(np.float32).eps`, torch's default).
 
     Attributes
     ----------
-    min_val, max_val : 0-d float32 ndarray
+    min_val : numpy.ndarray
+        0-d float32: the smallest value seen (`+inf` before any data).
+    max_val : numpy.ndarray
+        0-d float32: the largest value seen (`-inf` before any data).
+    quant_min : int
+        Lower bound of the codes (after `reduce_range`).
+    quant_max : int
+        Upper bound of the codes.
+
+    Raises
+    ------
+    ValueError
+        An unknown `dtype` or `qscheme`; `reduce_range=True` with symmetric `quint8`; a bad custom
+        range; `eps` not positive and finite.
+    TypeError
+        A non-bool `reduce_range`; non-integer bounds.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from floatsim.quant.observers import MinMaxObserver
     >>> obs = MinMaxObserver(dtype="quint8")
     >>> _ = obs(np.float32([-1.0, 0.5])); _ = obs(np.float32([2.55]))
     >>> scale, zp = obs.calculate_qparams()
@@ -226,7 +292,12 @@ class MinMaxObserver(_UniformObserver):
         self.reset_min_max_vals()
 
     def reset_min_max_vals(self) -> None:
-        """Forget what was observed."""
+        """Forget what was observed: `min_val` back to `+inf`, `max_val` to `-inf`.
+
+        Returns
+        -------
+        None
+        """
         self.min_val = np.asarray(F32(np.inf))
         self.max_val = np.asarray(F32(-np.inf))
 
@@ -235,26 +306,111 @@ class MinMaxObserver(_UniformObserver):
         self.max_val = np.maximum(hi, self.max_val)
 
     def observe(self, x):
-        """Record ``x`` (any shape); returns ``x`` unchanged."""
+        """Record `x`: fold its min and max into `min_val` / `max_val` (also `obs(x)`).
+
+        Parameters
+        ----------
+        x : array_like of float
+            Any shape; cast to float32 first. An empty `x` is ignored.
+
+        Returns
+        -------
+        array_like
+            `x` itself, unchanged.
+
+        Raises
+        ------
+        ValueError
+            `x` holds NaN or ±inf (or values beyond the float32 range).
+        TypeError
+            `x` is not a float16 / float32 / float64 array (lists and integers are converted).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from floatsim.quant.observers import MinMaxObserver
+        >>> obs = MinMaxObserver()
+        >>> obs.observe(np.float32([0.5, -1.0])).tolist()   # returns x
+        [0.5, -1.0]
+        >>> _ = obs.observe(np.float32([3.0]))
+        >>> obs.min_val.tolist(), obs.max_val.tolist()
+        (-1.0, 3.0)
+        """
         x32 = _finite32(x)
         if x32.size:
             self._update(np.asarray(x32.min()), np.asarray(x32.max()))
         return x
 
     def calculate_qparams(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(scale, zero_point)``: 0-d float32 and int32 arrays."""
+        """The affine quantization parameters of the observed range.
+
+        Returns
+        -------
+        scale : numpy.ndarray
+            0-d float32.
+        zero_point : numpy.ndarray
+            0-d int32. Before any data: `(1.0, 0)`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from floatsim.quant.observers import MinMaxObserver
+        >>> obs = MinMaxObserver(dtype="qint8", qscheme="per_tensor_symmetric")
+        >>> obs.calculate_qparams()                      # nothing observed yet
+        (array(1., dtype=float32), array(0, dtype=int32))
+        >>> _ = obs(np.float32([-2.0, 1.0]))
+        >>> [v.tolist() for v in obs.calculate_qparams()]   # 2 / 127.5
+        [0.01568627543747425, 0]
+        """
         return self._qparams(self.min_val, self.max_val)
 
 
 class MovingAverageMinMaxObserver(MinMaxObserver):
-    """Moving average of per-batch min / max (torch ``MovingAverageMinMaxObserver``).
+    """Moving average of per-batch min / max (torch `MovingAverageMinMaxObserver`).
 
-    The first batch sets ``min_val`` / ``max_val``; each later batch does
-    ``min_val = min_val + c * (min(x) - min_val)`` (same for max), in float32 with
-    ``c = float32(averaging_constant)``. Other parameters as :class:`MinMaxObserver`.
+    The first batch sets `min_val` / `max_val`; each later batch does
+    `min_val = min_val + c * (min(x) - min_val)` (the same for max), in float32 with
+    `c = float32(averaging_constant)`. Methods and attributes as `MinMaxObserver`.
+
+    Parameters
+    ----------
+    averaging_constant : float, default 0.01
+        Weight of each new batch, in (0, 1].
+    dtype : str or IntFormat, default "quint8"
+        The integer type of the codes: `"quint8"` / `"uint8"`, `"qint8"` / `"int8"`, `"qint32"` /
+        `"int32"`, `"int16"`, `"uint16"`, `"quint4x2"`, or a `floatsim.IntFormat` (see the module
+        docstring for the ranges).
+    qscheme : {"per_tensor_affine", "per_tensor_symmetric"}, default "per_tensor_affine"
+        Affine (a zero point from the minimum) or symmetric (scale from the larger magnitude).
+    reduce_range : bool, default False
+        Halve the range (see `observer_qrange`); not allowed with symmetric `quint8` / `uint8`, as
+        in torch.
+    quant_min : int, optional
+        Custom lower bound of the codes (give both bounds or neither; the range must include 0).
+    quant_max : int, optional
+        Custom upper bound of the codes.
+    eps : float, default float32 eps
+        Smallest scale (`np.finfo(np.float32).eps`, torch's default).
+
+    Attributes
+    ----------
+    min_val : numpy.ndarray
+        0-d float32: the averaged minimum (`+inf` before any data).
+    max_val : numpy.ndarray
+        0-d float32: the averaged maximum (`-inf` before any data).
+
+    Raises
+    ------
+    ValueError
+        An unknown `dtype` or `qscheme`; `reduce_range=True` with symmetric `quint8`; a bad custom
+        range; `eps` not positive and finite; `averaging_constant` outside (0, 1].
+    TypeError
+        A non-bool `reduce_range`; non-integer bounds.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from floatsim.quant.observers import MovingAverageMinMaxObserver
     >>> obs = MovingAverageMinMaxObserver(averaging_constant=0.5, dtype="qint8", qscheme="per_tensor_symmetric")
     >>> _ = obs(np.float32([-1.0, 1.0])); _ = obs(np.float32([0.0, 3.0]))
     >>> obs.min_val.tolist(), obs.max_val.tolist(), obs.calculate_qparams()[0].tolist()
@@ -280,23 +436,51 @@ class MovingAverageMinMaxObserver(MinMaxObserver):
 
 
 class PerChannelMinMaxObserver(_UniformObserver):
-    """Running min / max per index along ``ch_axis`` (torch ``PerChannelMinMaxObserver``).
+    """Running min / max per index along `ch_axis` (torch `PerChannelMinMaxObserver`).
+
+    For weights: one scale and zero point per output channel. The qparams follow the rules of
+    the module docstring, channel by channel.
 
     Parameters
     ----------
-    ch_axis : int
-        The channel axis (default 0: output channels of a weight); negative counts
-        from the end. Every observed tensor must have the same number of channels.
-    qscheme : {"per_channel_affine", "per_channel_symmetric"}
-    dtype, reduce_range, quant_min, quant_max, eps :
-        As :class:`MinMaxObserver`.
+    ch_axis : int, default 0
+        The channel axis (0: the output channels of a weight); negative values count from the
+        end. Every observed tensor must have the same number of channels.
+    dtype : str or IntFormat, default "quint8"
+        The integer type of the codes: `"quint8"` / `"uint8"`, `"qint8"` / `"int8"`, `"qint32"` /
+        `"int32"`, `"int16"`, `"uint16"`, `"quint4x2"`, or a `floatsim.IntFormat` (see the module
+        docstring for the ranges).
+    qscheme : {"per_channel_affine", "per_channel_symmetric"}, default "per_channel_affine"
+        Affine (a zero point per channel) or symmetric.
+    reduce_range : bool, default False
+        Halve the range (see `observer_qrange`); not allowed with symmetric `quint8` / `uint8`, as
+        in torch.
+    quant_min : int, optional
+        Custom lower bound of the codes (give both bounds or neither; the range must include 0).
+    quant_max : int, optional
+        Custom upper bound of the codes.
+    eps : float, default float32 eps
+        Smallest scale (`np.finfo(np.float32).eps`, torch's default).
 
     Attributes
     ----------
-    min_val, max_val : float32 ndarray of shape (C,) (empty before the first tensor)
+    min_val : numpy.ndarray
+        float32, shape `(C,)`: the per-channel minima (empty before the first tensor).
+    max_val : numpy.ndarray
+        float32, shape `(C,)`: the per-channel maxima.
+
+    Raises
+    ------
+    ValueError
+        An unknown `dtype` or `qscheme`; `reduce_range=True` with symmetric `quint8`; a bad custom
+        range; `eps` not positive and finite.
+    TypeError
+        A non-bool `reduce_range`; non-integer bounds; a non-integer `ch_axis`.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from floatsim.quant.observers import PerChannelMinMaxObserver
     >>> obs = PerChannelMinMaxObserver(dtype="qint8", qscheme="per_channel_symmetric")
     >>> _ = obs(np.float32([[1.0, -2.0], [0.5, 0.25]]))
     >>> scale, zp = obs.calculate_qparams()
@@ -318,7 +502,12 @@ class PerChannelMinMaxObserver(_UniformObserver):
         self.reset_min_max_vals()
 
     def reset_min_max_vals(self) -> None:
-        """Forget what was observed."""
+        """Forget what was observed: `min_val` and `max_val` become empty again.
+
+        Returns
+        -------
+        None
+        """
         self.min_val = np.zeros(0, F32)
         self.max_val = np.zeros(0, F32)
 
@@ -339,7 +528,36 @@ class PerChannelMinMaxObserver(_UniformObserver):
             self.max_val = np.maximum(hi, self.max_val)
 
     def observe(self, x):
-        """Record ``x``; returns ``x`` unchanged."""
+        """Record `x`: fold its per-channel min and max into `min_val` / `max_val` (also `obs(x)`).
+
+        Parameters
+        ----------
+        x : array_like of float
+            At least 1-D, cast to float32 first; `x.shape[ch_axis]` must equal the number of channels
+            seen before. An empty `x` is ignored.
+
+        Returns
+        -------
+        array_like
+            `x` itself, unchanged.
+
+        Raises
+        ------
+        ValueError
+            `x` holds NaN or ±inf; `ch_axis` is out of range for `x`; the number of channels
+            changed.
+        TypeError
+            `x` is not a float16 / float32 / float64 array (lists and integers are converted).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from floatsim.quant.observers import PerChannelMinMaxObserver
+        >>> obs = PerChannelMinMaxObserver(ch_axis=1)
+        >>> _ = obs.observe(np.float32([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]]))
+        >>> obs.min_val.tolist(), obs.max_val.tolist()
+        ([1.0, -2.0, -6.0], [4.0, 5.0, 3.0])
+        """
         x32 = _finite32(x)
         if x32.size:
             rows = self._rows(x32)
@@ -347,18 +565,67 @@ class PerChannelMinMaxObserver(_UniformObserver):
         return x
 
     def calculate_qparams(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(scale, zero_point)`` of shape (C,) (0-d ``(1.0, 0)`` before any data)."""
+        """The per-channel quantization parameters of the observed ranges.
+
+        Returns
+        -------
+        scale : numpy.ndarray
+            float32, shape `(C,)`.
+        zero_point : numpy.ndarray
+            int32, shape `(C,)`. Before any data: 0-d `(1.0, 0)`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from floatsim.quant.observers import PerChannelMinMaxObserver
+        >>> obs = PerChannelMinMaxObserver(dtype="quint8")
+        >>> _ = obs(np.float32([[0.0, 2.55], [-1.0, 1.0]]))
+        >>> [v.tolist() for v in obs.calculate_qparams()]   # -1 / scale is -127.49999...: zero point 127
+        [[0.009999999776482582, 0.007843137718737125], [0, 127]]
+        """
         return self._qparams(self.min_val, self.max_val)
 
 
 class MovingAveragePerChannelMinMaxObserver(PerChannelMinMaxObserver):
-    """Per-channel moving average of min / max (torch ``MovingAveragePerChannelMinMaxObserver``).
+    """Per-channel moving average of min / max (torch `MovingAveragePerChannelMinMaxObserver`).
 
-    The first tensor sets the per-channel min / max; later ones do ``v = v + c *
-    (cur - v)`` in float32. Other parameters as :class:`PerChannelMinMaxObserver`.
+    The first tensor sets the per-channel min / max; later ones do `v = v + c * (cur - v)` in
+    float32. Methods and attributes as `PerChannelMinMaxObserver`.
+
+    Parameters
+    ----------
+    averaging_constant : float, default 0.01
+        Weight of each new tensor, in (0, 1].
+    ch_axis : int, default 0
+        The channel axis; negative values count from the end.
+    dtype : str or IntFormat, default "quint8"
+        The integer type of the codes: `"quint8"` / `"uint8"`, `"qint8"` / `"int8"`, `"qint32"` /
+        `"int32"`, `"int16"`, `"uint16"`, `"quint4x2"`, or a `floatsim.IntFormat` (see the module
+        docstring for the ranges).
+    qscheme : {"per_channel_affine", "per_channel_symmetric"}, default "per_channel_affine"
+        Affine (a zero point per channel) or symmetric.
+    reduce_range : bool, default False
+        Halve the range (see `observer_qrange`); not allowed with symmetric `quint8` / `uint8`, as
+        in torch.
+    quant_min : int, optional
+        Custom lower bound of the codes (give both bounds or neither; the range must include 0).
+    quant_max : int, optional
+        Custom upper bound of the codes.
+    eps : float, default float32 eps
+        Smallest scale (`np.finfo(np.float32).eps`, torch's default).
+
+    Raises
+    ------
+    ValueError
+        An unknown `dtype` or `qscheme`; `reduce_range=True` with symmetric `quint8`; a bad custom
+        range; `eps` not positive and finite; `averaging_constant` outside (0, 1].
+    TypeError
+        A non-bool `reduce_range`; non-integer bounds; a non-integer `ch_axis`.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from floatsim.quant.observers import MovingAveragePerChannelMinMaxObserver
     >>> obs = MovingAveragePerChannelMinMaxObserver(averaging_constant=0.25)
     >>> _ = obs(np.float32([[0.0, 4.0], [-4.0, 0.0]])); _ = obs(np.float32([[0.0, 8.0], [0.0, 0.0]]))
     >>> obs.min_val.tolist(), obs.max_val.tolist()
@@ -421,58 +688,82 @@ def _floordiv32(a: np.ndarray, b) -> np.ndarray:
 
 
 class HistogramObserver(_UniformObserver):
-    """Running histogram and torch's greedy L2 range search (torch ``HistogramObserver``).
+    """Running histogram and torch's greedy L2 range search (torch `HistogramObserver`).
 
-    **Histogram.** The first tensor sets ``[min_val, max_val]`` = its range and a
-    ``bins``-bin histogram (``torch.histc`` arithmetic: bin = trunc((x - min) * bins
-    / (max - min)) in float32, ``x == max`` in the last bin). A later tensor widens
-    the range to ``[min(min_val, min x), max(max_val, max x)]``, is histogrammed on
-    it, and the old histogram is mapped onto the new range: each old bin is split
-    into ``upsample_rate`` sub-bins of ``count / upsample_rate``, each sub-bin's
-    midpoint is bucketed into the new bins (``bucketize(right=True)``) and the
-    weights summed in float32 in order; an old single-value range puts its whole
-    count into the bin of that value.
+    **Histogram.** The first tensor sets `[min_val, max_val]` = its range and a `bins`-bin
+    histogram (`torch.histc` arithmetic: bin = trunc((x - min) * bins / (max - min)) in float32,
+    `x == max` in the last bin). A later tensor widens the range to
+    `[min(min_val, min x), max(max_val, max x)]`, is histogrammed on it, and the old histogram is
+    mapped onto the new range: each old bin is split into `upsample_rate` sub-bins of
+    `count / upsample_rate`, each sub-bin's midpoint is bucketed into the new bins
+    (`bucketize(right=True)`) and the weights summed in float32 in order; an old single-value
+    range puts its whole count into the bin of that value.
 
-    **Search** (``_non_linear_param_search``, a port of caffe2
-    ``NormMinimization::NonlinearQuantizationParamsSearch``): with ``cSum`` the
-    cumulative histogram (accumulated in float64, stored float32), move quantiles
-    ``alpha`` up and ``beta`` down by 1e-5 per step; the side whose bin boundary
-    moves further (``l - start_bin > end_bin - r``; ties move the end) is moved;
-    for each new ``[start_bin, end_bin]`` compute the L2 error of quantizing the
-    histogram (uniform density within each source bin) onto ``dst_nbins =
-    2**bits(dtype)`` (256 for 8-bit dtypes, whatever the quant range) equal
-    destination bins, per piece ``density * (end**3 - begin**3) / 3``; **stop at the
-    first increase**. Then ``new_min = min_val + w * start_bin``, ``new_max =
-    min_val + w * (end_bin + 1)`` (``w = (max_val - min_val) / bins``, float32) and
-    the MinMax qparams of ``[new_min, new_max]``.
+    **Search** (`_non_linear_param_search`, a port of caffe2
+    `NormMinimization::NonlinearQuantizationParamsSearch`): with `cSum` the cumulative histogram
+    (accumulated in float64, stored float32), move quantiles `alpha` up and `beta` down by 1e-5
+    per step; the side whose bin boundary moves further (`l - start_bin > end_bin - r`; ties move
+    the end) is moved; for each new `[start_bin, end_bin]` compute the L2 error of quantizing the
+    histogram (uniform density within each source bin) onto `dst_nbins = 2**bits(dtype)` (256 for
+    8-bit dtypes, whatever the quant range) equal destination bins, per piece
+    `density * (end**3 - begin**3) / 3`; **stop at the first increase**. Then
+    `new_min = min_val + w * start_bin`, `new_max = min_val + w * (end_bin + 1)`
+    (`w = (max_val - min_val) / bins`, float32) and the MinMax qparams of `[new_min, new_max]`.
 
-    Exactness: every float32 element-wise step of torch is reproduced; the one
-    difference is the final ``sum`` of the 2048 per-bin errors, done here in
-    float64 (torch sums float32 in its own SIMD order), so a greedy comparison of
-    two errors closer than about 1e-7 relative could go the other way.
+    Exactness: every float32 element-wise step of torch is reproduced; the one difference is the
+    final `sum` of the 2048 per-bin errors, done here in float64 (torch sums float32 in its own
+    SIMD order), so a greedy comparison of two errors closer than about 1e-7 relative could go
+    the other way.
 
     Parameters
     ----------
-    bins : int
-        Histogram bins (default 2048).
-    upsample_rate : int
-        Sub-bins per old bin when re-binning (default 16, torch's value).
-    dtype, qscheme, reduce_range, quant_min, quant_max, eps :
-        As :class:`MinMaxObserver`.
+    bins : int, default 2048
+        Histogram bins.
+    upsample_rate : int, default 16
+        Sub-bins per old bin when re-binning (torch's value).
+    dtype : str or IntFormat, default "quint8"
+        The integer type of the codes: `"quint8"` / `"uint8"`, `"qint8"` / `"int8"`, `"qint32"` /
+        `"int32"`, `"int16"`, `"uint16"`, `"quint4x2"`, or a `floatsim.IntFormat` (see the module
+        docstring for the ranges).
+    qscheme : {"per_tensor_affine", "per_tensor_symmetric"}, default "per_tensor_affine"
+        Affine (a zero point from the minimum) or symmetric (scale from the larger magnitude).
+    reduce_range : bool, default False
+        Halve the range (see `observer_qrange`); not allowed with symmetric `quint8` / `uint8`, as
+        in torch.
+    quant_min : int, optional
+        Custom lower bound of the codes (give both bounds or neither; the range must include 0).
+    quant_max : int, optional
+        Custom upper bound of the codes.
+    eps : float, default float32 eps
+        Smallest scale (`np.finfo(np.float32).eps`, torch's default).
 
     Attributes
     ----------
-    histogram : float32 ndarray (bins,)
-    min_val, max_val : 0-d float32 ndarray
+    histogram : numpy.ndarray
+        float32, shape `(bins,)`: the counts.
+    min_val : numpy.ndarray
+        0-d float32: the low end of the histogram's range (`+inf` before any data).
+    max_val : numpy.ndarray
+        0-d float32: the high end (`-inf` before any data).
+
+    Raises
+    ------
+    ValueError
+        An unknown `dtype` or `qscheme`; `reduce_range=True` with symmetric `quint8`; a bad custom
+        range; `eps` not positive and finite; `bins` or `upsample_rate` not a positive integer.
+    TypeError
+        A non-bool `reduce_range`; non-integer bounds.
 
     Notes
     -----
-    Inputs are cast to float32 first (torch histograms float64 input in float64).
-    ±inf values are dropped with a ``RuntimeWarning`` (torch warns and drops them);
-    NaN raises ``ValueError``. Counts are float32, exact up to 2**24 per bin.
+    Inputs are cast to float32 first (torch histograms float64 input in float64). ±inf values are
+    dropped with a `RuntimeWarning` (torch warns and drops them); NaN raises `ValueError`. Counts
+    are float32, exact up to 2**24 per bin.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from floatsim.quant.observers import HistogramObserver
     >>> obs = HistogramObserver(bins=64)
     >>> _ = obs(np.linspace(-1, 1, 1001, dtype=np.float32))
     >>> scale, zp = obs.calculate_qparams()
@@ -493,13 +784,46 @@ class HistogramObserver(_UniformObserver):
         self.reset_histogram()
 
     def reset_histogram(self) -> None:
-        """Forget what was observed."""
+        """Forget what was observed: the histogram back to zeros, `min_val` / `max_val` to `+inf` / `-inf`.
+
+        Returns
+        -------
+        None
+        """
         self.histogram = np.zeros(self.bins, F32)
         self.min_val = np.asarray(F32(np.inf))
         self.max_val = np.asarray(F32(-np.inf))
 
     def observe(self, x):
-        """Record ``x``; returns ``x`` unchanged."""
+        """Record `x`: add it to the running histogram, widening its range if needed (also `obs(x)`).
+
+        Parameters
+        ----------
+        x : array_like of float
+            Any shape; cast to float32 first. ±inf values are dropped with a `RuntimeWarning`; an
+            empty `x` (or one of only infinities) is ignored.
+
+        Returns
+        -------
+        array_like
+            `x` itself, unchanged.
+
+        Raises
+        ------
+        ValueError
+            `x` holds NaN; the range is too wide for a float32 histogram.
+        TypeError
+            `x` is not a float16 / float32 / float64 array (lists and integers are converted).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from floatsim.quant.observers import HistogramObserver
+        >>> obs = HistogramObserver(bins=4)
+        >>> _ = obs.observe(np.float32([0.0, 1.0, 1.5, 4.0]))
+        >>> obs.histogram.tolist(), obs.min_val.tolist(), obs.max_val.tolist()
+        ([1.0, 2.0, 0.0, 1.0], 0.0, 4.0)
+        """
         x32 = _finite32(x, allow_inf=True).ravel()
         if x32.size == 0:
             return x
@@ -595,7 +919,24 @@ class HistogramObserver(_UniformObserver):
         return lo, hi
 
     def calculate_qparams(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(scale, zero_point)`` (0-d) from the searched range; ``(1.0, 0)`` before any data."""
+        """The quantization parameters of the range found by the L2 search.
+
+        Returns
+        -------
+        scale : numpy.ndarray
+            0-d float32.
+        zero_point : numpy.ndarray
+            0-d int32. Before any data: `(1.0, 0)`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from floatsim.quant.observers import HistogramObserver
+        >>> obs = HistogramObserver(bins=64, dtype="qint8", qscheme="per_tensor_symmetric")
+        >>> _ = obs(np.linspace(-1, 1, 1001, dtype=np.float32))
+        >>> [v.tolist() for v in obs.calculate_qparams()]
+        [0.007843137718737125, 0]
+        """
         if self.min_val == np.inf and self.max_val == -np.inf:
             return np.asarray(F32(1.0)), np.asarray(np.int32(0))
         return self._qparams(*self._non_linear_param_search())

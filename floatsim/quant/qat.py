@@ -1,19 +1,35 @@
 """Fake quantization for quantization-aware training: forward, STE and LSQ gradients (NumPy).
 
-* :func:`fake_quantize_affine` — ``(clamp(round(x * (1/s)) + zp, qmin, qmax) - zp) * s``,
-  the forward of ``torch.fake_quantize_per_tensor_affine`` /
-  ``torch.fake_quantize_per_channel_affine`` (``axis``).
-* :func:`fake_quantize_affine_grad` — the straight-through estimator: the incoming
-  gradient where the **rounded** code ``round(x * (1/s)) + zp`` lies in
-  [qmin, qmax], else 0 (so ``x / s = 127.5`` rounds to 128 and gets 0, while
-  ``-128.5`` rounds to -128 and keeps its gradient), as torch.
-* :func:`lsq_grads` — gradients of learned step-size quantization (LSQ, Esser et
-  al. 2020) with the arithmetic of ``torch._fake_quantize_learnable_per_tensor_affine``.
-* :class:`FakeQuantizer` — any floatsim quantizer as a QAT node: fake-quantized
-  forward plus an STE mask ("the element was not clipped").
+Quantization-aware training (QAT) runs the forward pass through *fake quantization*
+(quantize, then dequantize at once, so the model sees the rounding error) and needs a gradient
+for a step that is flat almost everywhere. The usual choice is the straight-through estimator
+(STE): pass the incoming gradient where the value was not clipped, 0 where it was. This module
+reproduces torch's fake-quantize functions and their gradients, bit for bit:
 
-Scales are float32 and ``1/s`` is taken in float32 first, as torch does; float16
-input is computed in float32 and the result rounded back to float16.
+- `fake_quantize_affine`: `(clamp(round(x * (1/s)) + zp, qmin, qmax) - zp) * s`, the forward
+  of `torch.fake_quantize_per_tensor_affine` / `torch.fake_quantize_per_channel_affine`
+  (`axis`).
+- `fake_quantize_affine_grad`: the STE: the incoming gradient where the **rounded** code
+  `round(x * (1/s)) + zp` lies in [qmin, qmax], else 0 (so `x / s = 127.5` rounds to 128 and
+  gets 0, while `-128.5` rounds to -128 and keeps its gradient), as torch.
+- `lsq_grads`: the gradients of learned step-size quantization (LSQ, Esser et al. 2020) with
+  the arithmetic of `torch._fake_quantize_learnable_per_tensor_affine`.
+- `FakeQuantizer`: any integer or scaled-float floatsim quantizer as a QAT node: the
+  fake-quantized forward plus an STE mask ("the element was not clipped").
+
+Scales are float32 and `1/s` is taken in float32 first, as torch does; float16 input is
+computed in float32 and the result rounded back to float16. For training inside a PyTorch
+model, `floatsim.quant.torch` wraps these in autograd functions and modules.
+
+Examples
+--------
+>>> import numpy as np
+>>> import floatsim.quant as fq
+>>> x = np.float32([0.26, 1.0, 12.76, 13.0])
+>>> fq.fake_quantize_affine(x, 0.1, 0, -128, 127).tolist()
+[0.30000001192092896, 1.0, 12.699999809265137, 12.699999809265137]
+>>> fq.fake_quantize_affine_grad(x, 0.1, 0, -128, 127, np.ones(4, np.float32)).tolist()   # 127.6 rounds to 128
+[1.0, 1.0, 0.0, 0.0]
 """
 
 from __future__ import annotations
@@ -33,7 +49,7 @@ _WIDE = {"qmin": INT32.min, "qmax": INT32.max}
 
 
 def _params(x: np.ndarray, scale, zero_point, qmin: int, qmax: int, axis):
-    """float32 scale and int64 zero point, shaped to broadcast against ``x`` (per channel along ``axis``)."""
+    """float32 scale and int64 zero point, shaped to broadcast against `x` (per channel along `axis`)."""
     s = np.asarray(scale, dtype=np.float32)
     zp = np.asarray(zero_point)
     if zp.dtype.kind == "f":
@@ -73,37 +89,56 @@ def _work(x: np.ndarray) -> np.ndarray:
 
 def fake_quantize_affine(x, scale, zero_point, qmin: int, qmax: int, *, axis=None, rounding="nearest_even",
                          seed=None) -> np.ndarray:
-    """``(clamp(round(x * (1/scale)) + zero_point, qmin, qmax) - zero_point) * scale`` in ``x``'s dtype.
+    """`(clamp(round(x * (1/scale)) + zero_point, qmin, qmax) - zero_point) * scale` in `x`'s dtype.
+
+    The forward of `torch.fake_quantize_per_tensor_affine` (a scalar `scale` and `zero_point`)
+    and, with `axis`, of `torch.fake_quantize_per_channel_affine`, bit for bit: `1/scale` in
+    float32, the rounding a core cast to integers, the product `(q - zp) * scale` in float32.
 
     Parameters
     ----------
     x : array_like of float
-        float16 / float32 / float64, any shape.
-    scale : float or array_like
-        Per tensor (a scalar) or, with ``axis``, one per index along ``axis`` (shape
-        ``(x.shape[axis],)``). Taken as float32; ``1/scale`` is computed in float32.
+        float16 / float32 / float64, any shape (lists and integers become float64).
+    scale : float or array_like of float
+        Per tensor (a scalar) or, with `axis`, one per index along `axis` (shape
+        `(x.shape[axis],)`). Positive and finite; taken as float32.
     zero_point : int or array_like of int
-        Same shape as ``scale``; within [qmin, qmax].
-    qmin, qmax : int
+        Same shape as `scale`; integer values within [qmin, qmax] (a float array of whole
+        numbers is accepted).
+    qmin : int
+        Smallest code (e.g. -128).
+    qmax : int
+        Largest code (e.g. 127).
     axis : int, optional
-        Channel axis (``torch.fake_quantize_per_channel_affine``'s ``axis``).
-    rounding, seed :
-        Core rounding mode (default ``"nearest_even"``, torch's ``nearbyint``);
-        ``"stochastic"`` with ``seed``.
+        Channel axis (`torch.fake_quantize_per_channel_affine`'s `axis`); None: per tensor.
+    rounding : str or Rounding, default "nearest_even"
+        Core rounding mode of `x * (1/scale)` (`"nearest_even"` is torch's `nearbyint`);
+        `"stochastic"` with `seed`.
+    seed : int, optional
+        Seed of stochastic rounding (only with a stochastic `rounding`).
 
     Returns
     -------
-    ndarray of ``x``'s dtype (float16 input is computed in float32, then rounded)
+    numpy.ndarray
+        `x`'s shape and dtype (float16 input is computed in float32, then rounded; float64 input
+        gets the float32 product, widened).
 
     Raises
     ------
     ValueError
-        NaN in ``x`` (integers have no NaN; torch propagates it), bad parameters.
+        NaN in `x` (integers have no NaN; torch propagates it); a scale that is not positive and
+        finite; a zero point outside [qmin, qmax] or not a whole number; `qmin >= qmax`;
+        parameters of the wrong shape for `axis`; `axis` out of range; `seed` with a
+        non-stochastic `rounding`.
+    TypeError
+        Non-integer zero points; an `axis` that is not an integer.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from floatsim.quant.qat import fake_quantize_affine
     >>> x = np.float32([0.05, 0.15, 12.75, 12.85, -12.9])
-    >>> fake_quantize_affine(x, 0.1, 0, -128, 127).tolist()
+    >>> fake_quantize_affine(x, 0.1, 0, -128, 127).tolist()     # ties to even; 128.5 and -129 clamp
     [0.0, 0.20000000298023224, 12.699999809265137, 12.699999809265137, -12.800000190734863]
     >>> fake_quantize_affine(np.float32([[1.0, 2.0], [1.0, 2.0]]), [0.5, 1.5], [0, 1], 0, 3, axis=0).tolist()
     [[1.0, 1.5], [1.5, 1.5]]
@@ -118,7 +153,7 @@ def fake_quantize_affine(x, scale, zero_point, qmin: int, qmax: int, *, axis=Non
 
 
 def _rounded(x: np.ndarray, s, rounding="nearest_even", seed=None) -> np.ndarray:
-    """``round(x * (1/s))`` without clamping, int64: values that round beyond int32 become +-2**40, outside
+    """`round(x * (1/s))` without clamping, int64: values that round beyond int32 become +-2**40, outside
     every integer range the masks compare with (quantize_affine itself saturates at int32)."""
     xw = _work(x)
     r = quantize_affine(xw, s, 0, rounding=rounding, seed=seed, **_WIDE).astype(np.int64)
@@ -141,26 +176,46 @@ def _grad_input(grad, shape, argument="grad") -> np.ndarray:
 
 
 def fake_quantize_affine_grad(x, scale, zero_point, qmin: int, qmax: int, grad, *, axis=None) -> np.ndarray:
-    """Straight-through-estimator gradient of :func:`fake_quantize_affine` with respect to ``x``.
+    """Straight-through-estimator gradient of `fake_quantize_affine` with respect to `x`.
 
-    ``grad`` where ``qmin <= round(x * (1/scale)) + zero_point <= qmax`` (round half
-    to even, the value *before* clamping), else 0 — torch's ``fake_quantize_*``
-    backward.
+    `grad` where `qmin <= round(x * (1/scale)) + zero_point <= qmax` (round half to even, the
+    value *before* clamping), else 0: torch's `fake_quantize_*` backward. Masked entries are the
+    product `grad * 0`, so a negative gradient gives -0.0, as in torch.
 
     Parameters
     ----------
-    x, scale, zero_point, qmin, qmax, axis :
-        As for :func:`fake_quantize_affine`.
+    x : array_like of float
+        The forward input, any shape.
+    scale : float or array_like of float
+        As for `fake_quantize_affine`.
+    zero_point : int or array_like of int
+        As for `fake_quantize_affine`.
+    qmin : int
+        Smallest code.
+    qmax : int
+        Largest code.
     grad : array_like of float
-        The incoming gradient, ``x``'s shape.
+        The incoming gradient, `x`'s shape.
+    axis : int, optional
+        Channel axis of per-channel parameters; None: per tensor.
 
     Returns
     -------
-    ndarray of ``grad``'s dtype
+    numpy.ndarray
+        `grad`'s dtype, `x`'s shape.
+
+    Raises
+    ------
+    ValueError
+        `grad` of another shape than `x`; the parameter errors of `fake_quantize_affine`.
+    TypeError
+        Non-float `grad`; non-integer zero points.
 
     Examples
     --------
-    >>> x = np.float32([127.4, 127.5, 128.0, -128.5, -128.6])
+    >>> import numpy as np
+    >>> from floatsim.quant.qat import fake_quantize_affine_grad
+    >>> x = np.float32([127.4, 127.5, 128.0, -128.5, -128.6])   # 127.5 rounds to 128, -128.5 to -128
     >>> fake_quantize_affine_grad(x, 1.0, 0, -128, 127, np.ones(5, np.float32)).tolist()
     [1.0, 0.0, 0.0, 1.0, 0.0]
     """
@@ -184,63 +239,78 @@ def _lsq_zero_point(zero_point, qmin: int, qmax: int, rule: str) -> int:
 
 def lsq_grads(x, scale, zero_point, qmin: int, qmax: int, grad, *, grad_factor: float = 1.0,
               zero_point_rounding: str | None = None, axis: int | None = None):
-    """Gradients of LSQ fake quantization, as ``torch._fake_quantize_learnable_per_tensor_affine``
-    (or, with ``axis``, ``_fake_quantize_learnable_per_channel_affine``).
+    """Gradients of LSQ fake quantization, as `torch._fake_quantize_learnable_per_tensor_affine`.
 
-    With ``xq = round(x * (1/s) + zp)`` (RNE of ``fma(x, 1/s, zp)`` rounded to float32:
-    torch's backward adds the integer zero point *before* rounding and without rounding
-    the product, unlike its forward, so ties such as ``x * (1/s) = 121.5`` with an odd
-    zero point round the other way), ``r = xq - zp`` and ``g`` the incoming gradient:
+    With `axis`, as `torch._fake_quantize_learnable_per_channel_affine`. Learned step-size
+    quantization (LSQ) trains the scale (and zero point) with the model. With
+    `xq = round(x * (1/s) + zp)` (RNE of `fma(x, 1/s, zp)` rounded to float32: torch's backward
+    adds the integer zero point *before* rounding and without rounding the product, unlike its
+    forward, so ties such as `x * (1/s) = 121.5` with an odd zero point round the other way),
+    `r = xq - zp` and `g` the incoming gradient:
 
-    ======================  ===============================================  ================
-    element                 d scale                                          d zero_point
-    ======================  ===============================================  ================
-    ``qmin <= xq <= qmax``  ``g * ((r*s - x) * (1/s)) * grad_factor``         0
-    ``xq < qmin``           ``g * (qmin - zp) * grad_factor``                ``-g*s*grad_factor``
-    ``xq > qmax``           ``g * (qmax - zp) * grad_factor``                ``-g*s*grad_factor``
-    ======================  ===============================================  ================
+    | element | d scale | d zero_point |
+    |---|---|---|
+    | `qmin <= xq <= qmax` | `g * ((r*s - x) * (1/s)) * grad_factor` | 0 |
+    | `xq < qmin` | `g * (qmin - zp) * grad_factor` | `-g * s * grad_factor` |
+    | `xq > qmax` | `g * (qmax - zp) * grad_factor` | `-g * s * grad_factor` |
 
-    ``dx = g`` in range, 0 outside. The in-range term is ``round(x/s) - x/s`` of the LSQ
-    paper, computed the way torch's CPU kernel does (found by experiment, bit for bit):
-    ``r*s - x`` rounded once to float32 (the compiler fuses it into one FMA; here it is
-    exact in float64 for ``|r| < 2**29``), then float32 products, ``grad_factor``
-    rounded to float32. The per-element terms are summed in float64 and rounded to
-    float32; torch sums in float32 in its own order, so the totals agree to within a
-    few float32 ulps, not bit for bit.
+    `dx = g` in range, 0 outside. The in-range term is `round(x/s) - x/s` of the LSQ paper,
+    computed the way torch's CPU kernel does (found by experiment, bit for bit): `r*s - x` rounded
+    once to float32 (the compiler fuses it into one FMA; here it is exact in float64 for
+    `abs(r) < 2**29`), then float32 products, `grad_factor` rounded to float32. The per-element
+    terms are summed in float64 and rounded to float32; torch sums in float32 in its own order, so
+    the totals agree to within a few float32 ulps, not bit for bit.
 
     Parameters
     ----------
     x : array_like of float
-        Computed in float32 (torch's learnable kernels are float32).
-    scale : float, or 1-D array with ``axis``
-        The learned scale (per tensor, or one per index along ``axis``), taken as float32.
-    zero_point : float, or 1-D array with ``axis``
+        The forward input; computed in float32 (torch's learnable kernels are float32).
+    scale : float, or 1-D array_like with `axis`
+        The learned scale (per tensor, or one per index along `axis`), positive and finite;
+        taken as float32.
+    zero_point : float, or 1-D array_like with `axis`
         The learned zero point (a float parameter in LSQ).
-    qmin, qmax : int
+    qmin : int
+        Smallest code.
+    qmax : int
+        Largest code.
     grad : array_like of float
-        The incoming gradient, ``x``'s shape.
-    grad_factor : float
-        LSQ's gradient scale (typically ``1 / sqrt(numel * qmax)``).
+        The incoming gradient, `x`'s shape.
+    grad_factor : float, default 1.0
+        LSQ's gradient scale (typically `1 / sqrt(numel * qmax)`).
     zero_point_rounding : {"torch", "nearest_even"}, optional
-        How the float zero point becomes an integer for the backward. ``"torch"``
-        (the per-tensor default): ``trunc(clamp(zp + 0.5, qmin, qmax))`` as torch's
-        per-tensor backward does — note this is ``zp + 1`` for negative integer zero
-        points (-8 becomes -7), unlike torch's forward, which rounds half to even.
-        ``"nearest_even"``: the forward's rule, and what torch's per-channel backward
-        does (the default with ``axis``).
+        How the float zero point becomes an integer for the backward. `"torch"` (the per-tensor
+        default): `trunc(clamp(zp + 0.5, qmin, qmax))` as torch's per-tensor backward does; note
+        that this is `zp + 1` for negative integer zero points (-8 becomes -7), unlike torch's
+        forward, which rounds half to even. `"nearest_even"`: the forward's rule, and what torch's
+        per-channel backward does (the default with `axis`).
     axis : int, optional
-        Per-channel LSQ: one scale and zero point per index along ``axis``; ``dscale``
-        and ``dzero_point`` are then arrays (per channel, each summed as above).
+        Per-channel LSQ: one scale and zero point per index along `axis`; `dscale` and
+        `dzero_point` are then arrays (per channel, each summed as above).
 
     Returns
     -------
-    (dx, dscale, dzero_point) : ndarray (x's shape, float32), float32 scalars (arrays with ``axis``)
+    dx : numpy.ndarray
+        float32, `x`'s shape.
+    dscale : numpy.float32 or numpy.ndarray
+        The scale gradient: a float32 scalar, or float32 of shape `(x.shape[axis],)` with `axis`.
+    dzero_point : numpy.float32 or numpy.ndarray
+        The zero-point gradient, shaped like `dscale`.
+
+    Raises
+    ------
+    ValueError
+        A scale that is not positive and finite; parameters of the wrong size or shape; a
+        non-finite zero point or `grad_factor`; an unknown `zero_point_rounding`; `axis` out of
+        range; `grad` of another shape than `x`; `qmin >= qmax`.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from floatsim.quant.qat import lsq_grads
     >>> x = np.float32([0.26, 1.0, 5.0, -5.0])
     >>> dx, ds, dz = lsq_grads(x, 0.5, 0.0, -4, 3, np.ones(4, np.float32))
-    >>> dx.tolist(), float(ds), float(dz)
+    >>> dx.tolist(), float(ds), float(dz)      # 5.0 and -5.0 are clipped
     ([1.0, 1.0, 0.0, 0.0], -0.5199999809265137, -1.0)
     """
     x = float_input(x).astype(np.float32, copy=False)
@@ -277,7 +347,7 @@ def lsq_grads(x, scale, zero_point, qmin: int, qmax: int, grad, *, grad_factor: 
 
 
 def _lsq_one(x, s, zero_point, qmin, qmax, g, gf, rule):
-    """Per-tensor LSQ gradients (see :func:`lsq_grads`); ``s`` a float32 scalar."""
+    """Per-tensor LSQ gradients (see `lsq_grads`); `s` a float32 scalar."""
     f32 = np.float32
     zp = _lsq_zero_point(zero_point, qmin, qmax, rule)
     inv = f32(1) / s
@@ -299,7 +369,7 @@ def _lsq_one(x, s, zero_point, qmin, qmax, g, gf, rule):
 
 
 def _clip_bound(fmt) -> float:
-    """``max + ulp(max) / 2``: scaled values at or beyond it are changed by the clamp (nearest rounding)."""
+    """`max + ulp(max) / 2`: scaled values at or beyond it are changed by the clamp (nearest rounding)."""
     if hasattr(fmt, "mantissa_bits") and hasattr(fmt, "emax"):
         return float(fmt.max) + 2.0 ** (fmt.emax - fmt.mantissa_bits - 1)
     return float(fmt.max) + 0.5
@@ -309,40 +379,50 @@ def _clip_bound(fmt) -> float:
 class FakeQuantizer(Quantizer):
     """A floatsim quantizer as a QAT node: fake-quantized forward, straight-through backward.
 
-    ``quantize`` / ``dequantize`` / ``fake_quantize`` delegate to ``quantizer``;
-    :meth:`forward` also returns the STE mask, and :meth:`backward` applies it.
+    `quantize` / `dequantize` / `fake_quantize` delegate to `quantizer`; `forward` also returns
+    the STE mask, and `backward` applies it.
 
     STE mask ("the element was not clipped"):
 
-    * :class:`~floatsim.quant.affine.IntQuantizer`: the unclamped code
-      ``round(x * (1/s)) + zp`` (the quantizer's own rounding, seed and division
-      order, per block) lies in its [qmin, qmax] — torch's rule.
-    * any other quantizer with a ``format`` (its element format) and a ``granularity``,
-      whose :class:`QuantizedTensor` carries per-block scales (e.g.
-      :class:`~floatsim.quant.affine.FloatQuantizer` for FP8 / FP4): ``|x| < B * scale``
-      for the element's block, with ``B = max + ulp(max) / 2`` (``ulp(max) =
-      2**(emax - mantissa_bits)``; integer formats: ``max + 1/2``) — the magnitude from
-      which nearest rounding would leave the format's top value, i.e. where the clamp
-      starts to change the result. This is the float analogue of torch's integer rule
-      (``round(v) <= qmax`` iff ``v < qmax + 1/2``). The bound is deliberately not the
-      largest representable magnitude ``max * scale`` itself: the block maximum, whose
-      scale ``amax / max`` was rounded to float32, often lands a hair above
-      ``max * scale`` and would lose its gradient in about half of all blocks.
+    - `floatsim.quant.IntQuantizer`: the unclamped code `round(x * (1/s)) + zp` (the quantizer's
+      own rounding, seed and division order, per block) lies in its [qmin, qmax]: torch's rule.
+    - any other quantizer with a `format` (its element format) and a `granularity`, whose
+      `QuantizedTensor` carries per-block scales (e.g. `floatsim.quant.FloatQuantizer` for FP8 /
+      FP4): `abs(x) < B * scale` for the element's block, with `B = max + ulp(max) / 2`
+      (`ulp(max) = 2**(emax - mantissa_bits)`; integer formats: `max + 1/2`), the magnitude from
+      which nearest rounding would leave the format's top value, i.e. where the clamp starts to
+      change the result. This is the float analogue of torch's integer rule (`round(v) <= qmax`
+      iff `v < qmax + 1/2`). The bound is deliberately not the largest representable magnitude
+      `max * scale` itself: the block maximum, whose scale `amax / max` was rounded to float32,
+      often lands a hair above `max * scale` and would lose its gradient in about half of all
+      blocks.
 
-    Other quantizers (codebooks ...) are rejected with a ``TypeError``. NaN and inf
-    follow the wrapped quantizer (IntQuantizer rejects them when deriving its range);
-    an infinite element is clipped, so its gradient is 0. Partial last blocks and
-    all-zero blocks behave as in the wrapped quantizer (all-zero blocks: every
-    element is in range).
+    Other quantizers (codebooks ...) are rejected with a `TypeError`. NaN and inf follow the
+    wrapped quantizer (`IntQuantizer` rejects them when deriving its range); an infinite element
+    is clipped, so its gradient is 0. Partial last blocks and all-zero blocks behave as in the
+    wrapped quantizer (all-zero blocks: every element is in range).
 
     Parameters
     ----------
     quantizer : Quantizer
-        The scheme to train with.
+        The scheme to train with: an `IntQuantizer`, or a quantizer with a `format` and a
+        `granularity` (such as `FloatQuantizer`). Not a `FakeQuantizer`.
+
+    Attributes
+    ----------
+    element_bits : int
+        The wrapped quantizer's `element_bits`.
+
+    Raises
+    ------
+    TypeError
+        `quantizer` is not a floatsim `Quantizer`, is already a `FakeQuantizer`, or has no
+        clipping bound (codebooks).
 
     Examples
     --------
-    >>> from floatsim.quant.affine import IntQuantizer, FloatQuantizer
+    >>> import numpy as np
+    >>> from floatsim.quant import FakeQuantizer, FloatQuantizer, IntQuantizer
     >>> fq = FakeQuantizer(quantizer=IntQuantizer(bits=4))
     >>> y, mask = fq.forward(np.float32([-1.0, 0.2, 0.5, 1.0]), min_val=-0.5, max_val=0.5)
     >>> mask.tolist()
@@ -374,28 +454,147 @@ class FakeQuantizer(Quantizer):
 
     @property
     def element_bits(self) -> int:  # type: ignore[override]
+        """Bits of one stored element code: the wrapped quantizer's `element_bits`."""
         return self.quantizer.element_bits
 
     def quantize(self, x, **kwargs) -> QuantizedTensor:
-        """The wrapped quantizer's ``quantize`` (keyword arguments passed on)."""
+        """The wrapped quantizer's `quantize` (keyword arguments passed on).
+
+        Parameters
+        ----------
+        x : array_like
+            float16, float32 or float64 values of any shape.
+        **kwargs
+            Passed to the wrapped quantizer's `quantize`, e.g. a calibrated `min_val` / `max_val`
+            (`IntQuantizer`) or `amax` (`FloatQuantizer`).
+
+        Returns
+        -------
+        QuantizedTensor
+            What the wrapped quantizer returns.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from floatsim.quant import FakeQuantizer, IntQuantizer
+        >>> FakeQuantizer(quantizer=IntQuantizer(bits=4)).quantize(np.float32([0.7, -0.35])).codes.tolist()
+        [7, -4]
+        """
         return self.quantizer.quantize(x, **kwargs)
 
     def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
+        """The wrapped quantizer's `dequantize`.
+
+        Parameters
+        ----------
+        q : QuantizedTensor
+            Made by this quantizer (or the wrapped one).
+        dtype : numpy.dtype or str, optional
+            float16, float32 or float64; None (default) gives the input's dtype.
+
+        Returns
+        -------
+        numpy.ndarray
+            The values `q` stands for.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from floatsim.quant import FakeQuantizer, IntQuantizer
+        >>> fq = FakeQuantizer(quantizer=IntQuantizer(bits=4))
+        >>> fq.dequantize(fq.quantize(np.float32([0.7, -0.35]))).tolist()
+        [0.653333306312561, -0.3733333349227905]
+        """
         return self.quantizer.dequantize(q, dtype=dtype)
 
     def forward(self, x, **kwargs):
-        """``(fake_quantize(x), mask)``: the dequantized values in ``x``'s dtype and the boolean
-        STE mask (True where the element was not clipped)."""
+        """The forward pass: `(fake_quantize(x), mask)`.
+
+        Parameters
+        ----------
+        x : array_like
+            float16, float32 or float64 values of any shape.
+        **kwargs
+            Passed to the wrapped quantizer's `quantize`, e.g. a calibrated `min_val` / `max_val`
+            (`IntQuantizer`) or `amax` (`FloatQuantizer`).
+
+        Returns
+        -------
+        values : numpy.ndarray
+            The dequantized values, `x`'s shape and dtype.
+        mask : numpy.ndarray of bool
+            The STE mask, `x`'s shape: True where the element was not clipped.
+
+        Raises
+        ------
+        ValueError, TypeError
+            What the wrapped quantizer raises for `x` and `kwargs`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from floatsim.quant import FakeQuantizer, IntQuantizer
+        >>> fq = FakeQuantizer(quantizer=IntQuantizer(bits=8))
+        >>> y, mask = fq.forward(np.float32([0.5, 3.0]), min_val=-1.0, max_val=1.0)   # a calibrated range
+        >>> y.tolist(), mask.tolist()
+        ([0.501960813999176, 0.9960784912109375], [True, False])
+        """
         x = float_input(x)
         q = self.quantize(x, **kwargs)
         return q.dequantize(), self._mask(x, q)
 
     def grad_mask(self, x, **kwargs) -> np.ndarray:
-        """The boolean STE mask for ``x`` (True where not clipped)."""
+        """The STE mask alone: `forward(x, **kwargs)[1]`.
+
+        Parameters
+        ----------
+        x : array_like
+            float16, float32 or float64 values of any shape.
+        **kwargs
+            Passed to the wrapped quantizer's `quantize`.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            `x`'s shape: True where the element was not clipped.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from floatsim.quant import FakeQuantizer, IntQuantizer
+        >>> fq = FakeQuantizer(quantizer=IntQuantizer(bits=4))
+        >>> fq.grad_mask(np.float32([1.0, 2.0]), min_val=-1.0, max_val=1.0).tolist()
+        [True, False]
+        """
         return self.forward(x, **kwargs)[1]
 
     def backward(self, grad, mask) -> np.ndarray:
-        """``grad * mask`` (``grad``'s dtype; -0.0 where a negative gradient is masked, as torch)."""
+        """The backward pass: `grad * mask`.
+
+        Parameters
+        ----------
+        grad : array_like of float
+            The incoming gradient.
+        mask : numpy.ndarray of bool
+            The STE mask from `forward`, `grad`'s shape.
+
+        Returns
+        -------
+        numpy.ndarray
+            `grad`'s dtype and shape; -0.0 where a negative gradient is masked, as in torch.
+
+        Raises
+        ------
+        ValueError
+            `mask` is not a boolean array of `grad`'s shape.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from floatsim.quant import FakeQuantizer, IntQuantizer
+        >>> FakeQuantizer(quantizer=IntQuantizer(bits=4)).backward(np.float32([-1.0, 2.0]), np.array([False, True]))
+        array([-0.,  2.], dtype=float32)
+        """
         g = float_input(grad, "grad")
         m = np.asarray(mask)
         if m.dtype != np.bool_ or m.shape != g.shape:
