@@ -66,6 +66,19 @@ def test_invalid_p3109(k, p, match):
         fs.p3109(k, p)
 
 
+@pytest.mark.parametrize("k", range(3, 33))
+def test_p3109_builds_exactly_the_formats_that_fit_float64(k):
+    """docs/formats.md: every P whose exponent field has at most 11 bits (float64's) builds; the rest raise."""
+    for signed in (True, False):
+        for p in range(1, k if signed else k + 1):
+            exponent_field = k - p + (0 if signed else 1)
+            if exponent_field <= 11:
+                assert fs.p3109(k, p, signed=signed).bits == k
+            else:
+                with pytest.raises(ValueError, match="float64"):
+                    fs.p3109(k, p, signed=signed)
+
+
 # --------------------------------------------------------------------------- names and enums
 @pytest.mark.parametrize("name,close", [("float8_e4m3fm", "float8_e4m3fn"), ("e4m3fx", "e4m3fn"),
                                         ("bfloat61", "bfloat16")])
