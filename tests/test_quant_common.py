@@ -156,6 +156,29 @@ def test_report_rows_and_text():
     assert text.splitlines()[0].split()[:3] == ["scheme", "bits/value", "SQNR"]
 
 
+def test_report_takes_scheme_names():
+    x = np.random.default_rng(3).standard_normal(256).astype(np.float32)
+    by_name = fq.report(x, ["int8", "mxfp4"])
+    by_object = fq.report(x, {"int8": get_quantizer("int8"), "mxfp4": get_quantizer("mxfp4")})
+    assert by_name == by_object
+    assert fq.report(x, {"four bits": "nf4"})[0]["scheme"] == "four bits"
+    with pytest.raises(TypeError, match="schemes='int8'"):
+        fq.report(x, "int8")
+
+
+@pytest.mark.parametrize("quant,kwargs", [(fq.IntQuantizer(bits=4), {"min_val": -0.5, "max_val": 0.5}),
+                                          (fq.FloatQuantizer(format="float8_e4m3fn"), {"amax": 0.5})])
+def test_fake_quantize_takes_a_calibrated_range(quant, kwargs):
+    """fake_quantize(x, range) is the round trip through quantize(x, range): values beyond the range clip."""
+    x = np.float32([0.1, -0.3, 0.9, -2.0])
+    y = quant.fake_quantize(x, **kwargs)
+    np.testing.assert_array_equal(y, quant.quantize(x, **kwargs).dequantize())
+    np.testing.assert_array_equal(quant(x, **kwargs), y)
+    assert np.abs(y).max() < 0.55 and np.abs(quant.fake_quantize(x)).max() > 1.5  # int4: qmin -8 reaches -0.533
+    with pytest.raises(TypeError):
+        quant.fake_quantize(x, bogus=1)
+
+
 def test_metrics_edge_cases():
     assert fq.sqnr([1.0, 2.0], [1.0, 2.0]) == float("inf")
     assert np.isnan(fq.sqnr([0.0], [0.0]))

@@ -335,7 +335,7 @@ class Quantizer:
         """
         raise NotImplementedError
 
-    def fake_quantize(self, x) -> np.ndarray:
+    def fake_quantize(self, x, **kwargs) -> np.ndarray:
         """`dequantize(quantize(x))`: the values `x` becomes after a round trip, in `x`'s dtype.
 
         Calling the quantizer, `quantizer(x)`, does the same.
@@ -345,6 +345,9 @@ class Quantizer:
         x : array_like
             float16, float32 or float64 values of any shape (lists, scalars and
             integer arrays become float64).
+        **kwargs
+            Passed to `quantize`: a calibrated range, `min_val` / `max_val` for
+            `IntQuantizer` or `amax` for `FloatQuantizer`.
 
         Returns
         -------
@@ -359,12 +362,15 @@ class Quantizer:
         [0.09333333373069763, 0.18666666746139526, 0.653333306312561]
         >>> fq.mx("mxfp4")([7.0] + [0.3] * 31)[:2]          # a list: float64 out
         array([6. , 0.5])
+        >>> q4 = fq.IntQuantizer(bits=4)
+        >>> q4.fake_quantize(np.float32([0.1, 0.2, 0.7]), min_val=-0.35, max_val=0.35).tolist()  # 0.7 clips
+        [0.09333333373069763, 0.18666666746139526, 0.3266666531562805]
         """
-        q = self.quantize(x)
+        q = self.quantize(x, **kwargs)
         return q.dequantize()
 
-    def __call__(self, x) -> np.ndarray:
-        return self.fake_quantize(x)
+    def __call__(self, x, **kwargs) -> np.ndarray:
+        return self.fake_quantize(x, **kwargs)
 
     def storage_bits(self, q: QuantizedTensor) -> int:
         """Total stored bits of `q`: elements, scales, zero points and `extra` statistics.

@@ -247,7 +247,7 @@ def error_metrics(x, y) -> dict:
     return {name: fn(x, y) for name, fn in METRICS.items()}
 
 
-def report(x, schemes: dict) -> list[dict]:
+def report(x, schemes) -> list[dict]:
     """Quantize `x` with each scheme and measure the error.
 
     Each quantizer's `quantize(x)` is dequantized (in `x`'s dtype) and compared
@@ -257,10 +257,10 @@ def report(x, schemes: dict) -> list[dict]:
     ----------
     x : array_like of float
         The tensor to quantize (float16 / float32 / float64, any shape).
-    schemes : dict
-        Label -> quantizer object (anything with `quantize(x)` returning a
-        `QuantizedTensor`). Strings are not accepted as values: build
-        quantizers from scheme names with `get_quantizer`.
+    schemes : dict or list of str
+        Label -> quantizer (anything with `quantize(x)` returning a
+        `QuantizedTensor`) or scheme name (built with `get_quantizer`); a list
+        of scheme names labels each row by its name.
 
     Returns
     -------
@@ -283,12 +283,20 @@ def report(x, schemes: dict) -> list[dict]:
     >>> rows = fq.report(x, {"int8": fq.IntQuantizer(bits=8), "int4 g32": fq.IntQuantizer(bits=4, granularity="group:32")})
     >>> [(r["scheme"], r["bits_per_value"], round(r["sqnr_db"], 1)) for r in rows]
     [('int8', 8.125, 43.1), ('int4 g32', 5.0, 20.4)]
-    >>> [r["scheme"] for r in fq.report(x, {s: fq.get_quantizer(s) for s in ["mxfp4", "nf4"]})]
-    ['mxfp4', 'nf4']
+    >>> [(r["scheme"], r["bits_per_value"]) for r in fq.report(x, ["mxfp4", "nf4"])]   # scheme names
+    [('mxfp4', 4.25), ('nf4', 4.5)]
     """
     x = np.asarray(x)
+    if isinstance(schemes, str):
+        raise TypeError(f"schemes={schemes!r}: give a dict of label -> quantizer or a list of scheme names")
+    if not isinstance(schemes, dict):
+        schemes = {name: name for name in schemes}
     rows = []
     for label, quantizer in schemes.items():
+        if isinstance(quantizer, str):
+            from .schemes import get_quantizer
+
+            quantizer = get_quantizer(quantizer)
         q = quantizer.quantize(x)
         y = q.dequantize()
         rows.append({"scheme": str(label), "bits_per_value": float(q.bits_per_value), **error_metrics(x, y)})
