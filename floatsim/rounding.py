@@ -18,6 +18,9 @@ import enum
 __all__ = ["Overflow", "Rounding"]
 
 
+_NOUN = {"Rounding": "rounding mode", "Overflow": "overflow policy"}
+
+
 def _parse(enum_cls, value, argument):
     if isinstance(value, enum_cls):
         return value
@@ -31,7 +34,7 @@ def _parse(enum_cls, value, argument):
         close = difflib.get_close_matches(key, allowed + list(enum_cls._ALIASES), n=3)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(
-            f"{argument}={value!r} is not a known {argument} mode; "
+            f"{argument}={value!r} is not a known {_NOUN[enum_cls.__name__]}; "
             f"allowed: {', '.join(repr(a) for a in allowed)}.{hint}"
         )
     raise TypeError(

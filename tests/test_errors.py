@@ -376,3 +376,10 @@ def test_code_dtypes(fmt, dt):
 def test_decode_accepts_any_integer_dtype():
     for dt in (np.uint8, np.uint16, np.int64, np.uint64, int):
         assert fs.decode(np.array([0x38, 0x7E], dt), "e4m3fn").tolist() == [1.0, 448.0]
+
+
+@pytest.mark.parametrize("enum_cls,noun", [(fs.Rounding, "rounding mode"), (fs.Overflow, "overflow policy")])
+def test_enum_errors_name_argument_and_kind(enum_cls, noun):
+    """The argument's own name, then what kind of value it should be (not 'a known modes mode')."""
+    with pytest.raises(ValueError, match=f"^modes='bogus' is not a known {noun}; allowed: "):
+        enum_cls.parse("bogus", "modes")
