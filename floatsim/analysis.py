@@ -418,7 +418,7 @@ def ulp(x, fmt):
 # -- explain --------------------------------------------------------------------------
 
 
-def explain(x, fmt, *, overflow="ieee") -> dict:
+def explain(x, fmt, *, overflow=None) -> dict:
     """How `x` rounds into `fmt` under every deterministic rounding mode.
 
     For each mode of `DETERMINISTIC_MODES` the result gives the value `x` rounds to, its code, bits and error.
@@ -431,9 +431,9 @@ def explain(x, fmt, *, overflow="ieee") -> dict:
         The number to explain (anything `float()` accepts).
     fmt : str, FloatFormat, IntFormat or numpy.dtype
         The format, or its name or dtype.
-    overflow : str, default "ieee"
-        Overflow policy for the per-mode results, as in `floatsim.cast`. Integer formats do not accept
-        `"ieee"`: pass `overflow="saturate"` for them.
+    overflow : str, optional
+        Overflow policy for the per-mode results, as in `floatsim.cast`. Default: `"ieee"` for float
+        formats, `"saturate"` for integer formats (which do not accept `"ieee"`).
 
     Returns
     -------
@@ -449,7 +449,7 @@ def explain(x, fmt, *, overflow="ieee") -> dict:
     Raises
     ------
     ValueError
-        For an unknown format name or overflow policy, or `overflow="ieee"` with an integer format.
+        For an unknown format name or overflow policy, or an explicit `overflow="ieee"` with an integer format.
     TypeError
         For an `x` that is not a number (a list, for example).
 
@@ -470,6 +470,8 @@ def explain(x, fmt, *, overflow="ieee") -> dict:
     448.0
     """
     fmt = get_format(fmt)
+    if overflow is None:
+        overflow = "saturate" if isinstance(fmt, IntFormat) else "ieee"
     x = float(x)
     xa = np.float64(x)
     modes = {}
@@ -487,10 +489,15 @@ def explain(x, fmt, *, overflow="ieee") -> dict:
                            abs_error=abs_err, rel_error=rel_err)
     if math.isnan(x):
         lo = hi = math.nan
+    elif math.isinf(x) and fmt.has_inf:
+        lo = hi = x
+    elif math.isinf(x):  # nothing of the format lies beyond the infinity: one side is empty
+        big = np.finfo(np.float64).max
+        lo, hi = (float(next_down(big, fmt)), math.nan) if x > 0 else (math.nan, float(next_up(-big, fmt)))
     else:
         lo = float(next_down(np.nextafter(xa, np.inf), fmt))  # largest value <= x
         hi = float(next_up(np.nextafter(xa, -np.inf), fmt))  # smallest value >= x
-    representable = math.isfinite(x) and lo == x
+    representable = not math.isnan(x) and lo == x
     if representable:
         p_up = 0.0
     elif math.isfinite(lo) and math.isfinite(hi) and math.isfinite(x):
@@ -501,7 +508,7 @@ def explain(x, fmt, *, overflow="ieee") -> dict:
                 p_round_up=p_up, modes=modes)
 
 
-def explain_text(x, fmt, *, overflow="ieee") -> str:
+def explain_text(x, fmt, *, overflow=None) -> str:
     """A readable multi-line rendering of `explain`.
 
     The first line says whether `x` is representable, or between which two values it lies and the probability
@@ -514,8 +521,8 @@ def explain_text(x, fmt, *, overflow="ieee") -> str:
         The number to explain.
     fmt : str, FloatFormat, IntFormat or numpy.dtype
         The format, or its name or dtype.
-    overflow : str, default "ieee"
-        Overflow policy, as in `explain`.
+    overflow : str, optional
+        Overflow policy, as in `explain` (default: `"ieee"`, `"saturate"` for integer formats).
 
     Returns
     -------
@@ -548,9 +555,17 @@ def explain_text(x, fmt, *, overflow="ieee") -> str:
     if e["representable"]:
         head = f"{e['input']!r} in {e['format']}: exactly representable"
     else:
-        p = e["p_round_up"]
-        tail = f" (stochastic rounding goes up with p = {p!r})" if p is not None else ""
-        head = f"{e['input']!r} in {e['format']}: between {e['lo']!r} and {e['hi']!r}{tail}"
+        p, lo, hi = e["p_round_up"], e["lo"], e["hi"]
+        tail = f" (stochastic rounding goes up with p = {p:.6g})" if p is not None else ""
+        if math.isnan(x) or (math.isnan(lo) and math.isnan(hi)):
+            where = "not a number"
+        elif math.isnan(hi):
+            where = f"above the largest value, {lo!r}"
+        elif math.isnan(lo):
+            where = f"below the smallest value, {hi!r}"
+        else:
+            where = f"between {lo!r} and {hi!r}"
+        head = f"{e['input']!r} in {e['format']}: {where}{tail}"
     lines = [head]
     width = max(len(m) for m in e["modes"])
     for mode, r in e["modes"].items():

@@ -367,7 +367,7 @@ def _more_commands(sub) -> None:
     p.add_argument("value", metavar="VALUE", help="the number")
     _fmt_arg(p)
     p.add_argument("--rounding", default=None, help="show only this (deterministic) rounding mode")
-    p.add_argument("--overflow", default="ieee", help="overflow policy (default ieee)")
+    p.add_argument("--overflow", default=None, help="overflow policy (default: ieee, saturate for integer formats)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser("compare", help="side-by-side table of formats",

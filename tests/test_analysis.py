@@ -1,6 +1,7 @@
 """Tests of floatsim.analysis against decode, numpy and ml_dtypes."""
 
 import math
+import warnings
 
 import ml_dtypes
 import numpy as np
@@ -270,3 +271,31 @@ def test_classify_values_agrees_with_the_reference_for_every_code():
     codes = np.arange(nosub.num_codes)
     assert classify_values(fs.decode(codes, nosub, dtype=np.float64), nosub).tolist() == [
         reference.classify(int(c), nosub) for c in codes]
+
+
+@pytest.mark.parametrize("name,x,lo,hi,representable", [
+    ("float8_e5m2", math.inf, math.inf, math.inf, True),          # IEEE infinities are values of the format
+    ("float8_e5m2", -math.inf, -math.inf, -math.inf, True),
+    ("float8_e4m3fn", math.inf, 448.0, math.nan, False),          # no infinity: nothing above the max
+    ("float8_e4m3fn", -math.inf, math.nan, -448.0, False),
+    ("float8_e8m0fnu", -math.inf, math.nan, 2.0**-127, False),     # unsigned: the smallest value is 2^-127
+    ("int4", math.inf, 7.0, math.nan, False),
+])
+def test_explain_infinities(name, x, lo, hi, representable):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's nextafter used to warn about overflow here
+        e = an.explain(x, name)
+    assert e["representable"] is representable
+    assert (e["lo"] == lo or (math.isnan(lo) and math.isnan(e["lo"])))
+    assert (e["hi"] == hi or (math.isnan(hi) and math.isnan(e["hi"])))
+    first = an.explain_text(x, name).splitlines()[0]
+    assert "nan" not in first.split(":", 1)[1], first   # "above the largest value", not "between 448 and nan"
+
+
+def test_explain_integer_formats_default_to_saturate():
+    e = an.explain(2.5, "int4")
+    assert {m: r["value"] for m, r in e["modes"].items()}["nearest_even"] == 2.0
+    assert e["modes"]["nearest_away"]["value"] == 3.0
+    assert an.explain(100.0, "int4")["modes"]["toward_zero"]["value"] == 7.0   # saturated
+    with pytest.raises(ValueError, match="ieee"):
+        an.explain(2.5, "int4", overflow="ieee")
