@@ -882,6 +882,21 @@ def test_integer_division_spot_checks_and_errors():
     assert fa.add(np.float64(1.5), np.float64(1.0), "int8", inputs="round").item() == 3.0  # 2 + 1
 
 
+@pytest.mark.parametrize("fn", [lambda x, f, **k: fa.add(x, x, f, **k), lambda x, f, **k: fa.neg(x, f, **k)],
+                         ids=["add", "neg"])
+def test_integer_formats_output_dtype(fn):
+    """Integer operands give the format's integer dtype; float operands keep their float dtype (widened until the
+    format is exact in it); dtype= overrides both, as for float formats (docs/arithmetic.md)."""
+    assert fn(np.int8([3]), "int8").dtype == np.int8
+    assert fn(np.float16([3]), "int8").dtype == np.float16
+    assert fn(np.float16([3]), "int16").dtype == np.float32   # int16 is not exact in float16
+    assert fn(np.float32([3]), "int8").dtype == np.float32
+    assert fn(np.int8([3]), "int8", dtype=np.float32).dtype == np.float32
+    assert fn(np.float32([3]), "int8", dtype=np.float64).dtype == np.float64
+    with pytest.raises(ValueError, match="exact"):
+        fn(np.float32([3]), "int16", dtype=np.float16)
+
+
 def test_integer_neg_abs_of_the_most_negative_value():
     assert fa.neg(np.int8([5, -128, 0, 127]), "int8").tolist() == [-5, 127, 0, -127]
     assert fa.neg(np.int8([-128]), "int8", overflow="wrap").tolist() == [-128]

@@ -86,7 +86,8 @@ def _apply(op, args, names, fmt, rounding, overflow, sr_bits, seed, random_bits,
     rbits, key, offset = _random_source(rules.rnd, rules.sr_bits, seed, random_bits, size, shape, index_offset)
 
     if isinstance(fmt, IntFormat):
-        result = _integer(op, code, arrays, names, shape, fmt, rules, rbits, key, offset, how, nargs, all_int)
+        result = _integer(op, code, arrays, names, shape, fmt, rules, rbits, key, offset, how, nargs, all_int,
+                          dtype)
     elif C.kernel_supports(fmt):
         dt = C.output_dtype(fmt, dtype, np.result_type(*arrays))
         result = np.empty(shape, dt)
@@ -150,7 +151,7 @@ def _wide(op, arrays, names, shape, fmt, rules, rbits, key, offset, how, nargs, 
     return values
 
 
-def _integer(op, code, arrays, names, shape, fmt, rules, rbits, key, offset, how, nargs, all_int):
+def _integer(op, code, arrays, names, shape, fmt, rules, rbits, key, offset, how, nargs, all_int, dtype):
     """Integer formats: the exact result (float64, exact up to 25-bit formats), then the core's rounding."""
     if fmt.bits > _INT_EXACT_BITS:
         raise ValueError(f"integer arithmetic is emulated for formats up to {_INT_EXACT_BITS} bits, not {fmt}; "
@@ -176,8 +177,15 @@ def _integer(op, code, arrays, names, shape, fmt, rules, rbits, key, offset, how
     values = core.cast(exact, fmt, rounding=rules.rnd, overflow=rules.ov,
                        sr_bits=rules.sr_bits if rules.rnd not in (Rounding.STOCHASTIC,) and rules.rnd.is_stochastic
                        else None, random_bits=rbits)
-    values = values.reshape(shape)
-    return values.astype(_int_dtype(fmt)) if all_int else values
+    return _integer_result(values.reshape(shape), fmt, arrays, all_int, dtype)
+
+
+def _integer_result(values, fmt, arrays, all_int, dtype):
+    """Integer-format results: `dtype` if given; else the format's integer dtype for integer operands, the
+    operands' float dtype (widened until the format is exact in it) for float operands."""
+    if dtype is None and all_int:
+        return values.astype(_int_dtype(fmt))
+    return values.astype(C.output_dtype(fmt, dtype, np.result_type(*arrays)), copy=False)
 
 
 def add(x, y, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None, random_bits=None, index_offset=0,
@@ -223,10 +231,10 @@ def add(x, y, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None
         `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
         round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
     dtype : numpy dtype, optional
-        Output dtype for float formats: float16, float32 or float64, in which every value of
-        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
-        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
-        ignore it.
+        Output dtype: float16, float32 or float64, in which every value of `fmt` must be
+        exact. Default: the operands' float dtype, widened until every value of `fmt` is
+        exact in it (float32 for bfloat16 values held in float16); for an integer format
+        with integer operands, the format's integer dtype (int8 for `"int8"`).
     out : numpy.ndarray, optional
         Array to write the result into, with the broadcast shape and the output dtype; it is
         also returned.
@@ -316,10 +324,10 @@ def sub(x, y, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None
         `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
         round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
     dtype : numpy dtype, optional
-        Output dtype for float formats: float16, float32 or float64, in which every value of
-        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
-        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
-        ignore it.
+        Output dtype: float16, float32 or float64, in which every value of `fmt` must be
+        exact. Default: the operands' float dtype, widened until every value of `fmt` is
+        exact in it (float32 for bfloat16 values held in float16); for an integer format
+        with integer operands, the format's integer dtype (int8 for `"int8"`).
     out : numpy.ndarray, optional
         Array to write the result into, with the broadcast shape and the output dtype; it is
         also returned.
@@ -402,10 +410,10 @@ def mul(x, y, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None
         `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
         round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
     dtype : numpy dtype, optional
-        Output dtype for float formats: float16, float32 or float64, in which every value of
-        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
-        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
-        ignore it.
+        Output dtype: float16, float32 or float64, in which every value of `fmt` must be
+        exact. Default: the operands' float dtype, widened until every value of `fmt` is
+        exact in it (float32 for bfloat16 values held in float16); for an integer format
+        with integer operands, the format's integer dtype (int8 for `"int8"`).
     out : numpy.ndarray, optional
         Array to write the result into, with the broadcast shape and the output dtype; it is
         also returned.
@@ -497,10 +505,10 @@ def div(x, y, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None
         `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
         round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
     dtype : numpy dtype, optional
-        Output dtype for float formats: float16, float32 or float64, in which every value of
-        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
-        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
-        ignore it.
+        Output dtype: float16, float32 or float64, in which every value of `fmt` must be
+        exact. Default: the operands' float dtype, widened until every value of `fmt` is
+        exact in it (float32 for bfloat16 values held in float16); for an integer format
+        with integer operands, the format's integer dtype (int8 for `"int8"`).
     out : numpy.ndarray, optional
         Array to write the result into, with the broadcast shape and the output dtype; it is
         also returned.
@@ -590,10 +598,10 @@ def fma(x, y, z, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=N
         `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
         round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
     dtype : numpy dtype, optional
-        Output dtype for float formats: float16, float32 or float64, in which every value of
-        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
-        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
-        ignore it.
+        Output dtype: float16, float32 or float64, in which every value of `fmt` must be
+        exact. Default: the operands' float dtype, widened until every value of `fmt` is
+        exact in it (float32 for bfloat16 values held in float16); for an integer format
+        with integer operands, the format's integer dtype (int8 for `"int8"`).
     out : numpy.ndarray, optional
         Array to write the result into, with the broadcast shape and the output dtype; it is
         also returned.
@@ -677,10 +685,10 @@ def sqrt(x, fmt=None, *, rounding=None, overflow=None, sr_bits=None, seed=None, 
         `"check"` (default): every operand must already be a value of `fmt`. `"round"`:
         round the operands into `fmt` first (nearest-even, the call's `overflow` policy).
     dtype : numpy dtype, optional
-        Output dtype for float formats: float16, float32 or float64, in which every value of
-        `fmt` must be exact. Default: the operands' float dtype, widened until every value of
-        `fmt` is exact in it (float32 for bfloat16 values held in float16). Integer formats
-        ignore it.
+        Output dtype: float16, float32 or float64, in which every value of `fmt` must be
+        exact. Default: the operands' float dtype, widened until every value of `fmt` is
+        exact in it (float32 for bfloat16 values held in float16); for an integer format
+        with integer operands, the format's integer dtype (int8 for `"int8"`).
     out : numpy.ndarray, optional
         Array to write the result into, with `x`'s shape and the output dtype; it is
         also returned.
@@ -743,9 +751,9 @@ def _exact_unary(fn, x, fmt, overflow, inputs, dtype):
     exact = isinstance(fmt, FloatFormat) and (fmt.signed or fn is np.abs)
     with np.errstate(invalid="ignore"):
         res = core.cast(fn(a), fmt, overflow=Overflow.IEEE if exact else rules.ov,
-                        dtype=None if isinstance(fmt, IntFormat) else C.output_dtype(fmt, dtype, a.dtype))
-    if isinstance(fmt, IntFormat) and all_int:
-        res = np.asarray(res).astype(_int_dtype(fmt))
+                        dtype=np.float64 if isinstance(fmt, IntFormat) else C.output_dtype(fmt, dtype, a.dtype))
+    if isinstance(fmt, IntFormat):
+        res = _integer_result(np.asarray(res), fmt, [a], all_int, dtype)
     return res[()] if scalar else res
 
 
@@ -776,8 +784,9 @@ def neg(x, fmt=None, *, overflow=None, inputs=None, dtype=None):
         `"check"` (default): `x` must already hold values of `fmt`. `"round"`: round it
         into `fmt` first (nearest-even, the call's `overflow` policy).
     dtype : numpy dtype, optional
-        Output dtype for float formats (float16, float32 or float64). Default: `x`'s float
-        dtype, widened until every value of `fmt` is exact in it. Integer formats ignore it.
+        Output dtype (float16, float32 or float64). Default: `x`'s float dtype, widened until
+        every value of `fmt` is exact in it; for an integer format with an integer `x`, the
+        format's integer dtype.
 
     Returns
     -------
@@ -832,8 +841,9 @@ def abs(x, fmt=None, *, overflow=None, inputs=None, dtype=None):  # noqa: A001 (
         `"check"` (default): `x` must already hold values of `fmt`. `"round"`: round it
         into `fmt` first (nearest-even, the call's `overflow` policy).
     dtype : numpy dtype, optional
-        Output dtype for float formats (float16, float32 or float64). Default: `x`'s float
-        dtype, widened until every value of `fmt` is exact in it. Integer formats ignore it.
+        Output dtype (float16, float32 or float64). Default: `x`'s float dtype, widened until
+        every value of `fmt` is exact in it; for an integer format with an integer `x`, the
+        format's integer dtype.
 
     Returns
     -------
