@@ -34,6 +34,10 @@ _OPS = {"add": (K.ADD, 2), "sub": (K.SUB, 2), "mul": (K.MUL, 2), "div": (K.DIV, 
         "sqrt": (K.SQRT, 1)}
 _NUMPY_F64 = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "sqrt": np.sqrt}
 _INT_EXACT_BITS = 25  # integer formats up to 25 bits: products and sums stay below 2**51
+# The vectorised pass takes about a minute to compile per dtype signature (once: Numba caches it on disk); calls
+# smaller than this, such as scalars typed into a notebook, gain nothing from vectorisation and take the generic
+# pass, which compiles in seconds. Both passes give the same bits (tests/test_arith_paths.py).
+_FAST_MIN_SIZE = 1024
 
 
 def _int_dtype(fmt: IntFormat) -> np.dtype:
@@ -102,7 +106,7 @@ def _apply(op, args, names, fmt, rounding, overflow, sr_bits, seed, random_bits,
         fp, check = fmt.kernel_params(), how == "check"
         dst = result.reshape(-1).view(_IEEE[dt][3])
         with core.threads_for(size):
-            if core._USE_TABLES and rbits is None and dst.itemsize == flats[0].itemsize:
+            if core._USE_TABLES and rbits is None and dst.itemsize == flats[0].itemsize and size >= _FAST_MIN_SIZE:
                 # the vectorised value-domain pass, compiled for float32 -> float32 and float64 -> float64 only
                 errors, bad = K.elementwise_kernel(code, nargs, *flats, dst, fp, pp, check_pp, check,
                                                    rules.rnd.is_stochastic, key, np.int64(offset), C.max_bits(fmt))
