@@ -76,3 +76,24 @@ def test_every_figure_is_used_and_every_used_figure_exists(site):
     defined = set(site.figure_functions())
     assert used <= defined, f"pages show figures that tools/docs_figures.py does not make: {sorted(used - defined)}"
     assert defined <= used, f"figures no page shows: {sorted(defined - used)}"
+
+
+def test_site_build_is_strict_and_checks_links():
+    """mkdocs.yml: strict (a warning fails the build) and every link / anchor / nav check raised to a warning."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert re.search(r"^strict: true$", config, flags=re.M)
+    validation = config.split("\nvalidation:\n", 1)[1].split("\n\n", 1)[0]
+    for check in ("omitted_files", "not_found", "absolute_links", "anchors", "unrecognized_links"):
+        assert re.search(rf"^\s+{check}: warn$", validation, flags=re.M), f"validation.{check} is not 'warn'"
+    assert "tools/docs_site.py" in config.split("\nhooks:\n", 1)[1].split("\n\n", 1)[0]
+
+
+def test_every_page_and_notebook_is_in_the_nav():
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    nav = config.split("\nnav:\n", 1)[1]
+    pages = sorted(p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md"))
+    missing = [p for p in pages if p not in nav]
+    assert not missing, f"pages missing from the nav of mkdocs.yml: {missing}"
+    notebooks = [f"notebooks/{p.name}" for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    assert notebooks and all(n in nav for n in notebooks)
+    assert "reference/formats.md" in nav
