@@ -98,8 +98,6 @@ def _float_format(fmt, argument="fmt") -> FloatFormat:
 
 def _codes_in_range(fmt, lo: float, hi: float) -> np.ndarray:
     """Candidate codes whose values may lie in ``[lo, hi]`` (filtered by the caller)."""
-    if math.isnan(lo) or math.isnan(hi) or lo > hi:
-        raise ValueError(f"value_range=({lo!r}, {hi!r}) is invalid: it needs lo <= hi, neither NaN")
     parts = []
 
     def span(a, b):  # codes of the positive-sign values in [a, b], 0 <= a <= b
@@ -158,8 +156,8 @@ def value_table(fmt, *, codes=None, value_range=None) -> list[dict]:
     ------
     ValueError
         For a format wider than 16 bits without `codes` or `value_range`; for both given; for a code outside
-        the format; for more than `2**20` rows; for an unknown format name. On a format wider than 16 bits, also
-        for a `value_range` with `lo > hi` or a NaN bound (on a narrower one such a range gives an empty list).
+        the format; for more than `2**20` rows; for an unknown format name; for a `value_range` with `lo > hi`
+        or a NaN bound.
     TypeError
         For `codes` that are not integers.
 
@@ -196,6 +194,8 @@ def value_table(fmt, *, codes=None, value_range=None) -> list[dict]:
             raise ValueError(f"codes has {arr.size} entries; at most {_MAX_ROWS} rows are allowed")
     elif value_range is not None:
         lo, hi = (float(v) for v in value_range)
+        if math.isnan(lo) or math.isnan(hi) or lo > hi:
+            raise ValueError(f"value_range=({lo!r}, {hi!r}) is invalid: it needs lo <= hi, neither NaN")
         arr = np.arange(fmt.num_codes, dtype=np.int64) if fmt.bits <= 16 else _codes_in_range(fmt, lo, hi)
         filter_range = (lo, hi)
     elif fmt.bits > 16:

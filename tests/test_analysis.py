@@ -299,3 +299,10 @@ def test_explain_integer_formats_default_to_saturate():
     assert an.explain(100.0, "int4")["modes"]["toward_zero"]["value"] == 7.0   # saturated
     with pytest.raises(ValueError, match="ieee"):
         an.explain(2.5, "int4", overflow="ieee")
+
+
+@pytest.mark.parametrize("name", ["float8_e4m3fn", "bfloat16", "float32"])
+@pytest.mark.parametrize("bad", [(1.0, 0.0), (math.nan, 1.0), (0.0, math.nan)])
+def test_value_table_rejects_a_bad_range_at_any_width(name, bad):
+    with pytest.raises(ValueError, match="needs lo <= hi, neither NaN"):
+        an.value_table(name, value_range=bad)
