@@ -65,6 +65,13 @@ def fill_random_bits(out, key, offset):
         out[i] = counter_bits(key, i + offset)
 
 
+@parallel_kernel
+def fill_random_bits_at(out, key, indices):
+    """The bits of ``fill_random_bits`` for arbitrary global element indices (a chunk of a larger array)."""
+    for i in prange(out.size):
+        out[i] = counter_bits(key, indices[i])
+
+
 # --------------------------------------------------------------------------- branch-free helpers
 # The kernels are written without data-dependent branches: a mispredicted branch on
 # the sign of normally distributed data costs more than the whole computation, and

@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _adapt
 from . import _kernels as K
 from ._jit import threads_for
 from .format import FloatFormat, IntFormat, Specials
@@ -470,7 +471,7 @@ def _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offse
 
 
 def encode(x, fmt, *, rounding="nearest_even", overflow=None, seed=None, random_bits=None, sr_bits=None,
-           index_offset=0, out=None):
+           index_offset=0, typed=False, out=None):
     """Round `x` into the format `fmt` and return the codes (bit patterns) of the results.
 
     Each element is rounded once, from its exact value, to a value of `fmt`: `rounding` picks one of the two
@@ -516,6 +517,10 @@ def encode(x, fmt, *, rounding="nearest_even", overflow=None, seed=None, random_
         Global index of the first element of `x`, for seeded stochastic rounding of a large array in chunks: a
         chunk that starts at element `k` of the whole array, rounded with `index_offset=k`, gets the same random
         bits as in a single call. Not allowed with `random_bits`; ignored by the deterministic modes.
+    typed : bool, default False
+        Return the codes viewed (no copy) as the ml_dtypes type of `fmt` (`ml_dtypes.float8_e4m3fn` for
+        `"float8_e4m3fn"`, ...; for a torch tensor `x`, the torch dtype of that name), an array of the rounded
+        values that other libraries read directly. Only for the formats ml_dtypes has.
     out : numpy.ndarray, optional
         An array to write the codes into: the shape of `x`, dtype `fmt.code_dtype`, writeable. It is also
         returned.
@@ -574,8 +579,46 @@ def encode(x, fmt, *, rounding="nearest_even", overflow=None, seed=None, random_
 
     >>> fs.encode([-1.5, 2.5, 100.0], "int4")
     array([14,  2,  7], dtype=uint8)
+
+    `typed=True` views the codes as the ml_dtypes type of the format (no copy), which other libraries read as
+    values; `decode` takes such an array back:
+
+    >>> v = fs.encode(np.array([0.1, 1.0625]), "float8_e4m3fn", typed=True)
+    >>> v.dtype, v.view(np.uint8), fs.decode(v, "float8_e4m3fn")
+    (dtype(float8_e4m3fn), array([29, 56], dtype=uint8), array([0.1015625, 1.       ], dtype=float32))
     """
-    return _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offset, False, out, None)
+    if _adapt.kind(x) is not None:
+        return _adapt.apply("encode", x, fmt, dict(rounding=rounding, overflow=overflow, seed=seed,
+                                                   random_bits=random_bits, sr_bits=sr_bits,
+                                                   index_offset=index_offset, typed=typed, out=out))
+    codes = _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offset, False, out, None)
+    return _typed_codes(codes, _resolve_format(fmt)) if typed else codes
+
+
+def _typed_codes(codes, fmt):
+    """The codes viewed as the ml_dtypes type of `fmt` (no copy): an array of the format's values."""
+    dtype = ml_dtype_of(fmt)
+    if dtype is None:
+        raise ValueError(f"typed=True needs a format that ml_dtypes has; {fmt} is not one of them "
+                         f"({', '.join(_ML_DTYPE_NAMES)})")
+    return codes.view(dtype) if isinstance(codes, np.ndarray) else np.asarray(codes).view(dtype)[()]
+
+
+_ML_DTYPE_NAMES = ("bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3", "float8_e3m4", "float8_e4m3fnuz",
+                   "float8_e5m2fnuz", "float8_e4m3b11fnuz", "float6_e2m3fn", "float6_e3m2fn", "float4_e2m1fn",
+                   "float8_e8m0fnu", "float16", "float32")
+
+
+def ml_dtype_of(fmt):
+    """The NumPy / ml_dtypes dtype whose values are exactly those of `fmt`, or None."""
+    import ml_dtypes
+
+    fmt = _resolve_format(fmt)
+    for name in _ML_DTYPE_NAMES:
+        dtype = np.dtype(getattr(ml_dtypes, name, None) or getattr(np, name))
+        if dtype.itemsize == np.dtype(fmt.code_dtype).itemsize and get_format(dtype) == fmt:
+            return dtype
+    return None
 
 
 def cast(x, fmt, *, rounding="nearest_even", overflow=None, seed=None, random_bits=None, sr_bits=None,
@@ -690,6 +733,10 @@ def cast(x, fmt, *, rounding="nearest_even", overflow=None, seed=None, random_bi
     ...
     ValueError: x contains 1 NaN value(s), but float4_e2m1fn has no NaN; replace them first (e.g. np.nan_to_num) or pick a format with NaN
     """
+    if _adapt.kind(x) is not None:
+        return _adapt.apply("cast", x, fmt, dict(rounding=rounding, overflow=overflow, seed=seed,
+                                                 random_bits=random_bits, sr_bits=sr_bits,
+                                                 index_offset=index_offset, dtype=dtype, out=out))
     return _project(x, fmt, rounding, overflow, seed, random_bits, sr_bits, index_offset, True, out, dtype)
 
 
@@ -747,9 +794,16 @@ def decode(codes, fmt, *, dtype=None, out=None):
     ...
     ValueError: codes contains 1 value(s) outside the 8-bit format float8_e4m3fn: e.g. 0x100 at flat index 0; codes must be in [0, 0x100)
     """
+    if _adapt.kind(codes) is not None:
+        return _adapt.apply("decode", codes, fmt, dict(dtype=dtype, out=out))
     fmt = _resolve_format(fmt)
     scalar = np.ndim(codes) == 0 and not isinstance(codes, np.ndarray)
     arr = np.asarray(codes)
+    if arr.dtype.kind == "V" and arr.dtype.itemsize == np.dtype(fmt.code_dtype).itemsize:
+        if ml_dtype_of(fmt) != arr.dtype:  # typed codes (encode(..., typed=True)) of this very format only
+            raise TypeError(f"codes are {arr.dtype.name} values, not codes of {fmt}; to reinterpret their bits, "
+                            f"pass codes.view(np.{np.dtype(fmt.code_dtype).name})")
+        arr = arr.view(fmt.code_dtype)
     if arr.dtype.kind not in "iu":
         if arr.dtype.kind == "b" or arr.size == 0 or arr.dtype.kind not in "fO":
             if arr.size == 0 and arr.dtype.kind == "f":
