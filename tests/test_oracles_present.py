@@ -1,7 +1,7 @@
-"""In CI every oracle must be importable, so no oracle test skips there unnoticed.
+"""In CI every oracle and every integration must be importable, so no test skips there unnoticed.
 
-``.ci/run`` sets ``FLOATSIM_REQUIRE_ORACLES=1`` after installing the ``oracle`` extra;
-locally (without it) the oracle tests skip with a reason instead.
+``.ci/run`` sets ``FLOATSIM_REQUIRE_ORACLES=1`` after installing the ``oracle`` and ``interop`` extras;
+locally (without it) those tests skip with a reason instead.
 """
 
 import importlib
@@ -10,7 +10,9 @@ import warnings
 
 import pytest
 
-ORACLES = ["ml_dtypes", "gmpy2", "gfloat", "torch", "torchao", "bitsandbytes", "sklearn", "scipy", "pychop"]
+ORACLES = ["ml_dtypes", "gmpy2", "gfloat", "torch", "torchao", "bitsandbytes", "sklearn", "scipy", "pychop",
+           # the integrations of floatsim._adapt, floatsim.quant.dask and floatsim.packing (the interop extra)
+           "dask.array", "distributed", "xarray", "zarr", "safetensors", "tqdm"]
 
 
 @pytest.mark.skipif(os.environ.get("FLOATSIM_REQUIRE_ORACLES") != "1", reason="only enforced in CI (.ci/run)")
