@@ -6,7 +6,7 @@ input to NumPy, runs the verb and converts the result back:
 
 | input | to NumPy | result |
 |---|---|---|
-| torch tensor (CPU) | `Tensor.numpy()`, a view; bfloat16 and float8 tensors through an integer view read as the ml_dtypes type (no copy) | `torch.from_numpy`, a view; `cast` keeps the input's dtype where every value of the format is exact in it |
+| torch tensor (CPU) | `Tensor.numpy()`, a view; bfloat16 and float8 tensors through an integer view read as the ml_dtypes type (no copy) | `torch.from_numpy`, a view; `cast` keeps a bfloat16 / float8 input's dtype where every value of the format is one of its values (else float32); `typed=True` gives the torch dtype of the format's name; `dtype=` takes torch dtypes too |
 | xarray DataArray | its `.data` (NumPy, or dask: chunk by chunk) | a DataArray with the same dims, coords, name and attrs, plus `floatsim_format` (and the rounding and overflow policy) |
 | dask array | chunk by chunk (`map_blocks`) | a dask array with the same chunks |
 
@@ -25,7 +25,7 @@ import numpy as np
 
 # torch dtypes whose bits ml_dtypes reads: the tensor is viewed as integers, then as the ml_dtypes type
 TORCH_VIA_ML_DTYPES = ("bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
-                        "float8_e8m0fnu")
+                       "float8_e8m0fnu")
 _VERBS = ("encode", "decode", "cast")
 
 
@@ -140,6 +140,8 @@ def _torch(verb, x, fmt, kwargs):
     arr = torch_to_numpy(x)
     result = _core(verb)(arr, fmt, **kwargs)
     if out_tensor is not None:
+        if kind(out_tensor) != "torch":
+            return result  # a NumPy out: the core's own answer (out, or its typed view)
         if kwargs.get("typed"):
             import torch
 
@@ -160,14 +162,16 @@ def _keep_dtype(fmt, dtype) -> bool:
 
 @functools.cache
 def _values_fit(fmt, dtype: np.dtype) -> bool:
-    # every code of fmt decoded, converted to `dtype` and back: exact when nothing changes (sign of 0 and NaN too);
-    # formats above 16 bits have more values than a 16-bit dtype holds
+    # every code of fmt decoded, converted to `dtype` and back: exact when nothing changes (the sign of zero
+    # included; any NaN stands for NaN); formats above 16 bits have more values than a 16-bit dtype holds
     if fmt.bits > 16:
         return False
     values = _core("decode")(np.arange(fmt.num_codes, dtype=np.int64), fmt, dtype=np.float64)
-    back = values.astype(np.float32).astype(dtype).astype(np.float64)
-    same = (back == values) | (np.isnan(back) & np.isnan(values))
-    return bool(same.all() and (np.signbit(back) == np.signbit(values)).all())
+    with np.errstate(all="ignore"):  # values beyond float32 become inf (and then do not fit)
+        back = values.astype(np.float32).astype(dtype).astype(np.float64)
+    nan = np.isnan(values)
+    return bool(np.array_equal(np.isnan(back), nan) and np.array_equal(back[~nan], values[~nan])
+                and np.array_equal(np.signbit(back[~nan]), np.signbit(values[~nan])))
 
 
 # -- xarray ------------------------------------------------------------------------------------
@@ -208,7 +212,7 @@ def global_indices(location, shape, offset: int = 0) -> np.ndarray:
 def _dask(verb, x, fmt, kwargs):
     import dask.array as da
 
-    from .core import _resolve_sr_bits
+    from .core import _check_offset, _key, _resolve_sr_bits
     from .formats import get_format
     from .rounding import Rounding
 
@@ -223,16 +227,21 @@ def _dask(verb, x, fmt, kwargs):
         return x.map_blocks(_decode_block, fmt, kwargs, dtype=out_dtype, meta=np.empty((0,) * x.ndim, out_dtype))
     rnd = Rounding.parse(kwargs.get("rounding", "nearest_even"))
     seed = kwargs.pop("seed", None)
-    offset = int(kwargs.pop("index_offset", 0) or 0)
+    offset = _check_offset(kwargs.pop("index_offset", 0))  # the core's message for a negative or non-integer one
     bits = kwargs.pop("random_bits", None)
     if rnd.is_stochastic and bits is None:
         nbits = _resolve_sr_bits(rnd, kwargs.get("sr_bits"))
         seed = secrets.randbits(63) if seed is None else seed
+        _key(seed)  # an invalid seed raises now, not when a chunk runs
         return x.map_blocks(_seeded_block, verb, fmt, kwargs, seed, offset, nbits, x.shape,
                             dtype=out_dtype, meta=np.empty((0,) * x.ndim, out_dtype))
-    if seed is not None or offset:
-        kwargs.update(seed=seed, index_offset=offset)  # let the core raise its own message
-        _core(verb)(sample, fmt, **kwargs)
+    if seed is not None or offset or bits is not None:
+        # let the core raise its own message (seed or random_bits with a deterministic mode, both together,
+        # index_offset with random_bits, random_bits of a wrong dtype) before any chunk runs
+        check = dict(kwargs, seed=seed, index_offset=offset)
+        if bits is not None:
+            check["random_bits"] = np.zeros(sample.shape, bits.dtype if hasattr(bits, "dtype") else np.asarray(bits).dtype)
+        _core(verb)(sample, fmt, **check)
     if bits is not None:
         bits = da.asarray(bits)
         if bits.shape != x.shape:
@@ -256,12 +265,14 @@ def _bits_block(block, bits, verb, fmt, kwargs):
 
 def _seeded_block(block, verb, fmt, kwargs, seed, offset, nbits, shape, block_info=None):
     from . import _kernels as K
+    from ._jit import threads_for
     from .core import _key
 
     location = block_info[0]["array-location"]
     indices = global_indices(location, shape, offset)
     bits = np.empty(indices.shape, np.uint64)
-    K.fill_random_bits_at(bits.reshape(-1), _key(seed), np.ascontiguousarray(indices).reshape(-1))
+    with threads_for(bits.size):  # a small chunk must not wake the thread pool (milliseconds per call)
+        K.fill_random_bits_at(bits.reshape(-1), _key(seed), np.ascontiguousarray(indices).reshape(-1))
     if nbits < 64:
         bits >>= np.uint64(64 - nbits)  # the top N bits, as the seeded in-memory path takes them
     return _core(verb)(block, fmt, random_bits=bits, **kwargs)

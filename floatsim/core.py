@@ -121,13 +121,15 @@ def _float_input(x, argument="x"):
                              "convert them to float yourself")
         return wide
     fmt = None
-    if dt.kind in "fV":  # ml_dtypes floats (bfloat16, float8_*, ...) widen exactly to float32
+    if dt.kind in "fV":  # ml_dtypes floats (bfloat16, float8_*, ...) widen exactly to float32, its int2/4 to float64
         try:
             fmt = get_format(dt)
         except (TypeError, ValueError):
             fmt = None
     if isinstance(fmt, FloatFormat) and fmt.exact_in(np.float32):
         return arr.astype(np.float32)
+    if isinstance(fmt, IntFormat):
+        return arr.astype(np.float64)
     raise TypeError(
         f"{argument} must hold real floating-point numbers (float16, float32, float64, an ml_dtypes float, "
         f"or integers), not {dt.name}"
@@ -606,14 +608,21 @@ def _typed_codes(codes, fmt):
 
 _ML_DTYPE_NAMES = ("bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3", "float8_e3m4", "float8_e4m3fnuz",
                    "float8_e5m2fnuz", "float8_e4m3b11fnuz", "float6_e2m3fn", "float6_e3m2fn", "float4_e2m1fn",
-                   "float8_e8m0fnu", "float16", "float32")
+                   "float8_e8m0fnu", "float16", "float32", "int2", "int4", "uint2", "uint4")
 
 
 def ml_dtype_of(fmt):
-    """The NumPy / ml_dtypes dtype whose values are exactly those of `fmt`, or None."""
+    """The NumPy / ml_dtypes dtype whose values are exactly those of `fmt` and whose bits are its codes, or None.
+
+    ml_dtypes stores its sub-byte integers one per byte in two's complement, as floatsim's codes (-2 in int4 is 14).
+    """
+    return _ml_dtype_of(_resolve_format(fmt))
+
+
+@functools.cache
+def _ml_dtype_of(fmt):
     import ml_dtypes
 
-    fmt = _resolve_format(fmt)
     for name in _ML_DTYPE_NAMES:
         dtype = np.dtype(getattr(ml_dtypes, name, None) or getattr(np, name))
         if dtype.itemsize == np.dtype(fmt.code_dtype).itemsize and get_format(dtype) == fmt:
@@ -799,11 +808,11 @@ def decode(codes, fmt, *, dtype=None, out=None):
     fmt = _resolve_format(fmt)
     scalar = np.ndim(codes) == 0 and not isinstance(codes, np.ndarray)
     arr = np.asarray(codes)
-    if arr.dtype.kind == "V" and arr.dtype.itemsize == np.dtype(fmt.code_dtype).itemsize:
-        if ml_dtype_of(fmt) != arr.dtype:  # typed codes (encode(..., typed=True)) of this very format only
-            raise TypeError(f"codes are {arr.dtype.name} values, not codes of {fmt}; to reinterpret their bits, "
-                            f"pass codes.view(np.{np.dtype(fmt.code_dtype).name})")
+    if arr.dtype == ml_dtype_of(fmt):  # typed codes (encode(..., typed=True)) of this very format
         arr = arr.view(fmt.code_dtype)
+    elif arr.dtype.kind == "V":
+        raise TypeError(f"codes are {arr.dtype.name} values, not codes of {fmt}; to reinterpret their bits, "
+                        f"pass codes.view(np.uint{8 * arr.dtype.itemsize})")
     if arr.dtype.kind not in "iu":
         if arr.dtype.kind == "b" or arr.size == 0 or arr.dtype.kind not in "fO":
             if arr.size == 0 and arr.dtype.kind == "f":

@@ -296,7 +296,7 @@ class FloatFormat:
                 "(every nonzero exponent field is taken by NaN or infinity)"
             )
         # every value must be exact in float64 (decode's widest result)
-        if self.emax > 1023 or self.emin - (m if self.subnormals else 0) < -1074 or m > 52:
+        if self.emax > 1023 or self.emin - m < -1074 or m > 52:  # the finest spacing, 2**(emin - m)
             raise ValueError(
                 f"bias={bias} with exponent_bits={e}, mantissa_bits={m} gives values outside float64 "
                 f"(emin={self.emin}, emax={self.emax}); choose a bias that keeps 2**emax < 2**1024 "
@@ -465,7 +465,7 @@ class FloatFormat:
         (True, False)
         """
         fi = np.finfo(dtype)
-        quantum_exp = self.emin - (self.mantissa_bits if self.subnormals else 0)
+        quantum_exp = self.emin - self.mantissa_bits  # the spacing of the lowest binade, with or without subnormals
         return (
             self.mantissa_bits <= fi.nmant
             and self.emax <= fi.maxexp - 1

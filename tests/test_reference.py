@@ -716,3 +716,25 @@ def test_errors():
         reference.round_to_code(1.0, "float8_e4m3fn", "nearest_sideways")
     with pytest.raises(TypeError):
         reference.round_to_code("1.0", "float8_e4m3fn")
+
+
+@pytest.mark.parametrize("bias", [141, 130, 1060])
+def test_no_subnormal_formats_decode_exactly_near_the_float32_and_float64_limits(bias):
+    """Without subnormals the finest spacing is still 2**(emin - m): value_dtype must hold it (it used 2**emin).
+
+    The exact value comes from the definition, (1 + M / 2**m) * 2**emin, in Python Fractions.
+    """
+    import floatsim as fs
+
+    if bias == 1060:  # emin = -1059: (1 + 2**-10) * 2**-1059 needs 2**-1069, inside float64
+        fmt = FloatFormat(exponent_bits=11, mantissa_bits=10, bias=bias, subnormals=False)
+    else:
+        fmt = FloatFormat(exponent_bits=8, mantissa_bits=10, bias=bias, subnormals=False)
+    m = fmt.mantissa_bits
+    codes = np.array([(1 << m) | 1, (1 << m) | 3, (1 << m)], fmt.code_dtype)
+    got = fs.decode(codes, fmt)
+    want = [(1 + Fraction(mf, 1 << m)) * Fraction(2) ** fmt.emin for mf in (1, 3, 0)]
+    assert [Fraction(float(v)) for v in got] == want
+    assert [Fraction(reference.decode(int(c), fmt)) for c in codes] == want
+    with pytest.raises(ValueError, match="outside float64"):
+        FloatFormat(exponent_bits=11, mantissa_bits=10, bias=1070, subnormals=False)  # needs 2**-1079

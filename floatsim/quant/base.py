@@ -12,6 +12,17 @@ anything else (bool, complex, strings, objects, other float widths) is a
 `TypeError` that names the argument. The other helpers here (`check_choice`,
 `encode_rows`, `as_output`) are the building blocks the quantizers share.
 
+CPU torch tensors work too (torch is imported only when you pass one): a
+float16 / float32 / float64 tensor is read without a copy, a bfloat16 or
+float8 tensor is widened exactly to float32, `quantize` returns the usual
+`QuantizedTensor` of NumPy arrays, and `fake_quantize` (`quantizer(x)`)
+returns a torch tensor of `x`'s shape and dtype. For bfloat16 and float8
+tensors the float32 dequantized values are rounded to nearest even into
+that dtype (`floatsim.encode` with the default overflow policy: for bfloat16
+what `torch.Tensor.to` gives); they are exact wherever the values fit it, e.g.
+MX and other power-of-two scales with narrow elements. The result carries no
+gradient: for autograd, see `floatsim.quant.torch`.
+
 Examples
 --------
 >>> import numpy as np
@@ -29,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _adapt
 from ..core import cast, decode, encode
 from ..formats import get_format
 from ._kernels import multiply_rows
@@ -46,9 +58,11 @@ def float_input(x, argument: str = "x") -> np.ndarray:
 
     Parameters
     ----------
-    x : array_like
+    x : array_like or torch.Tensor
         A float16 / float32 / float64 array (returned as is, no copy), or lists,
-        scalars and integer arrays (converted to float64).
+        scalars and integer arrays (converted to float64). A CPU torch tensor is
+        read the same way (a NumPy view of a float16 / float32 / float64 tensor);
+        bfloat16 and float8 tensors become float32 (exact).
     argument : str, default "x"
         The argument name used in the error message.
 
@@ -62,6 +76,8 @@ def float_input(x, argument: str = "x") -> np.ndarray:
     TypeError
         For any other dtype (bool, complex, strings, objects, other float widths),
         naming `argument`.
+    ValueError
+        For a torch tensor that is not on the CPU.
 
     Examples
     --------
@@ -76,6 +92,10 @@ def float_input(x, argument: str = "x") -> np.ndarray:
     """
     if isinstance(x, np.ndarray):
         arr = x
+    elif _adapt.kind(x) == "torch":
+        arr = _adapt.torch_to_numpy(x, argument)  # a view; CPU tensors only
+        if arr.dtype.name in _adapt.TORCH_VIA_ML_DTYPES:
+            arr = arr.astype(np.float32)  # bfloat16 / float8: every value is exact in float32
     else:
         if hasattr(x, "__array__") and not isinstance(x, list | tuple | int | float):
             arr = np.asarray(x)
@@ -342,17 +362,29 @@ class Quantizer:
 
         Parameters
         ----------
-        x : array_like
+        x : array_like or torch.Tensor
             float16, float32 or float64 values of any shape (lists, scalars and
-            integer arrays become float64).
+            integer arrays become float64), or a CPU torch tensor (bfloat16 and
+            float8 too).
         **kwargs
             Passed to `quantize`: a calibrated range, `min_val` / `max_val` for
             `IntQuantizer` or `amax` for `FloatQuantizer`.
 
         Returns
         -------
-        numpy.ndarray
-            Same shape and dtype as `x` (float64 for lists and integers).
+        numpy.ndarray or torch.Tensor
+            Same shape and dtype as `x` (float64 for lists and integers). For a
+            torch tensor, a torch tensor (sharing memory with the NumPy result):
+            float16 / float32 / float64 as computed; bfloat16 and float8 are the
+            float32 values rounded to nearest even into that dtype; integer
+            tensors give float64. No gradient flows through it.
+
+        Raises
+        ------
+        TypeError
+            If `x` is not real floating-point data (see `float_input`).
+        ValueError
+            If `x` is a torch tensor not on the CPU.
 
         Examples
         --------
@@ -365,7 +397,17 @@ class Quantizer:
         >>> q4 = fq.IntQuantizer(bits=4)
         >>> q4.fake_quantize(np.float32([0.1, 0.2, 0.7]), min_val=-0.35, max_val=0.35).tolist()  # 0.7 clips
         [0.09333333373069763, 0.18666666746139526, 0.3266666531562805]
+
+        A CPU torch tensor gives a torch tensor of its shape and dtype (run only where torch is installed):
+
+        >>> import importlib.util
+        >>> if importlib.util.find_spec("torch") is not None:
+        ...     import torch
+        ...     y = fq.mx("mxfp4")(torch.tensor([7.0] + [0.3] * 31, dtype=torch.bfloat16))
+        ...     assert y.dtype == torch.bfloat16 and y.shape == (32,) and y[:2].tolist() == [6.0, 0.5]
         """
+        if _adapt.kind(x) == "torch":
+            return _fake_quantize_torch(self, x, kwargs)
         q = self.quantize(x, **kwargs)
         return q.dequantize()
 
@@ -422,6 +464,15 @@ class Quantizer:
         if dt not in _FLOATS:
             raise TypeError(f"dtype must be float16, float32 or float64, not {dt.name}")
         return dt
+
+
+def _fake_quantize_torch(quantizer, x, kwargs):
+    """`quantizer.fake_quantize` of a torch tensor: a torch tensor of `x`'s shape and dtype."""
+    values = quantizer.quantize(float_input(x), **kwargs).dequantize()
+    name = str(x.dtype).removeprefix("torch.")
+    if name in _adapt.TORCH_VIA_ML_DTYPES:  # computed in float32: round to nearest even into x's dtype
+        values = encode(values, name, typed=True)
+    return _adapt.numpy_to_torch(values)
 
 
 def decode_scale(codes, fmt) -> np.ndarray:
