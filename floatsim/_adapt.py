@@ -209,6 +209,19 @@ def global_indices(location, shape, offset: int = 0) -> np.ndarray:
     return idx + np.int64(offset)
 
 
+def run_start(location, shape) -> int | None:
+    """The C-order flat index of the block's first element when the block at `location` is one contiguous run
+    of the array of `shape` (all axes but one whole, those before it of length 1), else None."""
+    partial = [i for i, ((a, b), n) in enumerate(zip(location, shape, strict=True)) if (a, b) != (0, n)]
+    last = partial[-1] if partial else -1
+    if any(b - a != 1 for a, b in location[:max(last, 0)]):
+        return None
+    start = 0
+    for (a, _), n in zip(location, shape, strict=True):
+        start = start * n + a
+    return start
+
+
 def _dask(verb, x, fmt, kwargs):
     import dask.array as da
 
@@ -269,6 +282,9 @@ def _seeded_block(block, verb, fmt, kwargs, seed, offset, nbits, shape, block_in
     from .core import _key
 
     location = block_info[0]["array-location"]
+    start = run_start(location, shape)
+    if start is not None:  # one contiguous run of the whole array: the seeded kernel draws the same bits itself
+        return _core(verb)(block, fmt, seed=seed, index_offset=offset + start, **kwargs)
     indices = global_indices(location, shape, offset)
     bits = np.empty(indices.shape, np.uint64)
     with threads_for(bits.size):  # a small chunk must not wake the thread pool (milliseconds per call)

@@ -13,6 +13,7 @@ PAGES = [
     "docs/howto/match-ml-dtypes.md", "docs/howto/match-pytorch.md", "docs/howto/custom-format.md",
     "docs/howto/chunked-quantization.md", "docs/howto/reproducible-stochastic-rounding.md",
     "docs/howto/pytorch-and-xarray.md", "docs/howto/packed-storage.md", "docs/howto/numba-kernels.md",
+    "docs/howto/larger-than-memory.md",
 ]
 # a page whose examples need an optional package says so on a line of its own: <!-- doctest: requires torch -->
 REQUIRES = re.compile(r"<!-- doctest: requires ([\w, ]+) -->")

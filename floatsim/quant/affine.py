@@ -55,7 +55,7 @@ from ..formats import get_format
 from ..rounding import Rounding
 from ._kernels import block_stats, lookup_rows
 from ._layout import Granularity, parse_granularity, to_blocks
-from .base import QuantizedTensor, Quantizer, as_output, check_choice, encode_rows, float_input
+from .base import QuantizedTensor, Quantizer, as_output, check_choice, dask_aware, encode_rows, float_input
 
 __all__ = [
     "choose_qparams", "quantize_affine", "dequantize_affine", "int_range", "round_scale",
@@ -672,6 +672,7 @@ class IntQuantizer(Quantizer):
         return choose_qparams(min_val, max_val, qmin=qmin, qmax=qmax, symmetric=self.symmetric,
                               divisor=self.divisor, eps=self.eps, scale_format=sf, scale_rounding=sr)
 
+    @dask_aware
     def quantize(self, x, *, min_val=None, max_val=None) -> QuantizedTensor:
         """Quantize `x`; the range comes from the data per block, or from `min_val` / `max_val`.
 
@@ -737,6 +738,7 @@ class IntQuantizer(Quantizer):
                                quantizer=self, shape=x.shape, dtype=x.dtype, scale_format=sf,
                                extra={"symmetric_zero_point": int(zp.reshape(-1)[0]) if self.symmetric and zp.size else 0})
 
+    @dask_aware
     def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
         """`(codes - zero_point) * scale`: in float32, or in float64 for float64 output (exact there).
 
@@ -876,6 +878,7 @@ class FloatQuantizer(Quantizer):
         """Bits of one stored code: the element format's width."""
         return self.format.bits
 
+    @dask_aware
     def quantize(self, x, *, amax=None) -> QuantizedTensor:
         """Quantize `x`; `amax` (in the granularity's parameter shape) overrides the data's.
 
@@ -945,6 +948,7 @@ class FloatQuantizer(Quantizer):
         return QuantizedTensor(codes=blocks.unblock(codes), scale=scale, zero_point=None, quantizer=self,
                                shape=x.shape, dtype=x.dtype, scale_format=sf)
 
+    @dask_aware
     def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
         """`decode(codes) * scale`: in float32, or in float64 for float64 output.
 

@@ -45,7 +45,7 @@ from ..core import cast, decode, encode
 from ..formats import get_format
 from ._kernels import multiply_rows
 
-__all__ = ["QuantizedTensor", "Quantizer", "float_input", "check_choice", "encode_rows", "as_output"]
+__all__ = ["QuantizedTensor", "Quantizer", "float_input", "check_choice", "encode_rows", "as_output", "dask_aware"]
 
 #: elements per pass of ``encode_rows`` (a 1 MiB float32 scratch buffer: stays in cache)
 ROWS_CHUNK = 1 << 18
@@ -408,6 +408,10 @@ class Quantizer:
         """
         if _adapt.kind(x) == "torch":
             return _fake_quantize_torch(self, x, kwargs)
+        if _adapt.kind(x) == "dask":
+            from . import dask as quant_dask
+
+            return quant_dask.fake_quantize(self, x, **kwargs)
         q = self.quantize(x, **kwargs)
         return q.dequantize()
 
@@ -473,6 +477,48 @@ def _fake_quantize_torch(quantizer, x, kwargs):
     if name in _adapt.TORCH_VIA_ML_DTYPES:  # computed in float32: round to nearest even into x's dtype
         values = encode(values, name, typed=True)
     return _adapt.numpy_to_torch(values)
+
+
+def dask_aware(method):
+    """Route a quantizer's `quantize` of a dask array to `floatsim.quant.dask.quantize` (chunk by chunk, lazy), and
+    its `dequantize` of the resulting `DaskQuantizedTensor` to that tensor's own lazy `dequantize`.
+
+    Parameters
+    ----------
+    method : function
+        A quantizer's `quantize(self, x, **kwargs)` or `dequantize(self, q, dtype=None)`.
+
+    Returns
+    -------
+    function
+        The method, unchanged for NumPy and torch input.
+
+    Examples
+    --------
+    >>> import numpy as np, floatsim.quant as fq
+    >>> fq.mx("mxfp4").quantize(np.float32([1.0] * 32)).codes[:2].tolist()     # NumPy input: the method itself
+    [6, 6]
+    """
+    import functools
+
+    if method.__name__ == "quantize":
+        @functools.wraps(method)
+        def quantize(self, x, *args, **kwargs):
+            if _adapt.kind(x) == "dask":
+                from . import dask as quant_dask
+
+                return quant_dask.quantize(self, x, *args, **kwargs)
+            return method(self, x, *args, **kwargs)
+
+        return quantize
+
+    @functools.wraps(method)
+    def dequantize(self, q, *args, **kwargs):
+        if type(q).__name__ == "DaskQuantizedTensor":
+            return q.dequantize(*args, **kwargs)
+        return method(self, q, *args, **kwargs)
+
+    return dequantize
 
 
 def decode_scale(codes, fmt) -> np.ndarray:

@@ -43,7 +43,7 @@ from ..formats import get_format
 from ..rounding import Rounding
 from ._kernels import block_stats, lookup_rows
 from ._layout import per_group, to_blocks
-from .base import QuantizedTensor, Quantizer, as_output, check_choice, encode_rows, float_input
+from .base import QuantizedTensor, Quantizer, as_output, check_choice, dask_aware, encode_rows, float_input
 
 __all__ = ["BlockFloatQuantizer", "NVFP4Quantizer", "mx", "MX_FORMATS"]
 
@@ -334,6 +334,7 @@ class BlockFloatQuantizer(Quantizer):
         return s
 
     # -- quantize / dequantize ----------------------------------------------------------
+    @dask_aware
     def quantize(self, x) -> QuantizedTensor:
         """Quantize `x` (float16 / float32 / float64, any shape) into blocks.
 
@@ -388,6 +389,7 @@ class BlockFloatQuantizer(Quantizer):
             scale_format=self._sfmt,
         )
 
+    @dask_aware
     def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
         """`codes * scale` in `dtype` (default: the input's dtype).
 
@@ -641,6 +643,7 @@ class NVFP4Quantizer(Quantizer):
         # amax below about 8e-36 share the smallest such g
         return max(g, _F32(1.0) / np.finfo(np.float32).max)
 
+    @dask_aware
     def quantize(self, x) -> QuantizedTensor:
         """Quantize `x` (any shape; computed in float32) to NVFP4.
 
@@ -709,6 +712,7 @@ class NVFP4Quantizer(Quantizer):
             extra={"tensor_scale": g, "extra_bits": 32 if self.per_tensor_scale else 0},
         )
 
+    @dask_aware
     def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
         """`codes * (tensor_scale * scale)` in float32, then `dtype` (default: the input's).
 

@@ -69,7 +69,7 @@ from ..core import cast, encode
 from ..format import IntFormat, _check_int
 from ._kernels import block_stats, lookup_rows, nearest_rows
 from ._layout import Granularity, flat, parse_granularity, to_blocks
-from .base import QuantizedTensor, Quantizer, as_output, check_choice, float_input
+from .base import QuantizedTensor, Quantizer, as_output, check_choice, dask_aware, float_input
 
 __all__ = [
     "NF4",
@@ -496,6 +496,7 @@ class CodebookQuantizer(Quantizer):
                              "a codebook has no infinity")
         return x32
 
+    @dask_aware
     def quantize(self, x) -> QuantizedTensor:
         """Codes and absmax of `x` (any shape; float16 / float32 / float64).
 
@@ -587,6 +588,7 @@ class CodebookQuantizer(Quantizer):
                                 (codes.size,), np.dtype(np.float32))
         return (self._second_level.dequantize(inner) + q.extra["offset"]).reshape(codes.shape)
 
+    @dask_aware
     def dequantize(self, q: QuantizedTensor, dtype=None) -> np.ndarray:
         """`codebook[codes] * absmax` in float32, cast to `dtype` (default: the input's dtype).
 
