@@ -26,7 +26,6 @@ import numpy as np
 # torch dtypes whose bits ml_dtypes reads: the tensor is viewed as integers, then as the ml_dtypes type
 TORCH_VIA_ML_DTYPES = ("bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
                        "float8_e8m0fnu")
-_VERBS = ("encode", "decode", "cast")
 
 
 def kind(x) -> str | None:
