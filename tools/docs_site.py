@@ -75,7 +75,17 @@ def execute_notebook(path: Path):
     client = nbclient.NotebookClient(
         nb, timeout=NOTEBOOK_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
-    client.execute()
+    # the kernel imports floatsim from this checkout, as pytest does (pythonpath = ["."]): a folder of stale Numba
+    # cache files left in site-packages by an earlier `pip install .` would otherwise shadow the editable install
+    previous = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *([previous] if previous else [])])
+    try:
+        client.execute()
+    finally:
+        if previous is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = previous
     return nb, time.perf_counter() - start
 
 
@@ -247,6 +257,10 @@ def _priority(n):
 
 @_priority(100)  # before mkdocs-jupyter's on_files, which turns the .ipynb files into pages
 def on_files(files, config):
+    # build the pages from this checkout's floatsim, as the tests do (see execute_notebook); set here, not at import:
+    # MkDocs restores sys.path after importing a hook module
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     for file in _generated_files(config):
         files.append(file)
     return files
