@@ -148,8 +148,17 @@ def _torch(verb, x, fmt, kwargs):
         return out_tensor
     if (verb == "cast" and kwargs.get("dtype") is None and arr.dtype.name in TORCH_VIA_ML_DTYPES
             and _keep_dtype(fmt, arr.dtype)):
-        result = result.astype(arr.dtype)  # exact: every value of fmt is a value of the input's dtype
+        result = _narrow(np.asarray(result), arr.dtype)  # exact: every value of fmt is a value of that dtype
     return numpy_to_torch(np.asarray(result))
+
+
+def _narrow(values: np.ndarray, dtype) -> np.ndarray:
+    """float32 `values` that are all values of the ml_dtypes float `dtype`, converted to that dtype."""
+    if dtype.name == "bfloat16" and values.dtype == np.float32 and sys.byteorder == "little":
+        # a bfloat16 value is the top half of its float32 (the low half is zero): copy the halves, no rounding pass
+        halves = values.reshape(-1).view(np.uint16)[1::2]
+        return np.ascontiguousarray(halves).view(dtype).reshape(values.shape)
+    return values.astype(dtype)
 
 
 def _keep_dtype(fmt, dtype) -> bool:
@@ -236,7 +245,7 @@ def _dask(verb, x, fmt, kwargs):
     probe = {k: v for k, v in kwargs.items() if k not in ("seed", "random_bits", "index_offset", "sr_bits", "rounding")}
     out_dtype = _core(verb)(sample, fmt, **probe).dtype  # checks fmt, overflow and dtype before any chunk runs
     if verb == "decode":
-        return x.map_blocks(_decode_block, fmt, kwargs, dtype=out_dtype, meta=np.empty((0,) * x.ndim, out_dtype))
+        return x.map_blocks(_plain_block, verb, fmt, kwargs, dtype=out_dtype, meta=np.empty((0,) * x.ndim, out_dtype))
     rnd = Rounding.parse(kwargs.get("rounding", "nearest_even"))
     seed = kwargs.pop("seed", None)
     offset = _check_offset(kwargs.pop("index_offset", 0))  # the core's message for a negative or non-integer one
@@ -265,10 +274,6 @@ def _dask(verb, x, fmt, kwargs):
 
 def _plain_block(block, verb, fmt, kwargs):
     return _core(verb)(block, fmt, **kwargs)
-
-
-def _decode_block(block, fmt, kwargs):
-    return _core("decode")(block, fmt, **kwargs)
 
 
 def _bits_block(block, bits, verb, fmt, kwargs):
