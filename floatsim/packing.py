@@ -75,7 +75,7 @@ _ST_KEY = "floatsim"  # the key of floatsim's entry in the safetensors metadata
 # that fills whole bytes: 2 codes for 4 bits, 4 codes for 2 and 6 bits, 8 codes for odd widths) and runs a serial,
 # vectorisable loop on each chunk; the codes after the last whole unit (fewer than one unit) are done by the tail
 # functions. The pack loops also return the largest code they saw (a running `max` keeps the loop vectorised; an
-# `|=` reduction of uint8 codes is widened to int64 by Numba and ran 2.5x slower), and the driver returns the number
+# `|=` reduction of uint8 codes is widened to int64 by Numba and ran 2.5x slower by hand), and the driver returns the number
 # of chunks holding a code >= 2**bits, so that the caller can find the first one.
 UNITS_PER_CHUNK = 1 << 14
 
@@ -159,7 +159,7 @@ def _unpack6_chunk(data, out):
 def _pack_bits_chunk(codes, out, bits):
     # any width: 8 codes -> `bits` bytes through the 64-bit word w = sum(c_k << (bits * k)), stored little-endian.
     # `literally` compiles one version per width (1, 3, 5, 7), whose constant trip counts LLVM unrolls: 3 to 13x
-    # faster than one version with `bits` as a runtime argument.
+    # faster than one version with `bits` as a runtime argument (measured by hand during development).
     numba.literally(bits)
     top = np.uint8(0)
     for u in range(out.size // bits):

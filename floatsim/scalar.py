@@ -58,7 +58,7 @@ implementation of each rounding rule.
 **Speed and compile time.** Like those helpers, the functions are inlined into the function that calls them
 (`inline="always"`), so your loop compiles to one function that LLVM optimises as a whole: the tests of the
 parameters, which do not change from element to element, move out of the loop, and the loop can be vectorised
-(a call per element, without inlining, was several times slower when measured). The price is compile time: a
+(a call per element, without inlining, was several times slower, measured by hand during development). The price is compile time: a
 function that calls them takes a few seconds more to compile, once per process, or once for good with
 `@numba.njit(cache=True)`.
 
@@ -333,7 +333,7 @@ def seed_key(seed) -> np.uint64:
 # --------------------------------------------------------------------------- compiled side
 # Float and integer formats take different helpers of the array kernels. The choice is made when Numba compiles,
 # from the class of `p` (part of its Numba type), not per element: a branch on a field of `p` in the user's loop
-# kept it from being vectorised (measured 1.8x slower). `_is_int_kind` is that class as a compile-time constant;
+# kept it from being vectorised (1.8x slower, measured by hand during development). `_is_int_kind` is that class as a compile-time constant;
 # both branches are typed (the two classes have the same fields) and LLVM drops the one that cannot run.
 @intrinsic
 def _is_int_kind(typingctx, p):
